@@ -1,0 +1,378 @@
+#!/usr/bin/env bash
+# engine.sh runs kfp-dagger's whole local environment on a Debian machine with no
+# Docker and no container registry: a native Dagger engine, two loopback
+# distribution registries (a docker.io mirror and an htpasswd-protected publish
+# target) and the base images the sample Dockerfiles pull.
+#
+#   hack/engine.sh up       build what is missing (cached), start registries and engine
+#   hack/engine.sh down     stop everything by PID and remove the bridge and CNI state
+#   hack/engine.sh status   say what runs, exit 1 if something is down
+#   hack/engine.sh env      print the exports a shell needs (eval "$(hack/engine.sh env)")
+#   hack/engine.sh build    only build and cache the engine and CLI binaries
+#
+# Everything expensive is cached under $KFP_DAGGER_CACHE keyed by version and by a
+# hash of the inputs, so a second `up` reuses it. Runtime state lives under
+# $KFP_DAGGER_HOME. Nothing is written to the repository or to the host's /usr,
+# /etc or /run: the engine runs in a private mount namespace.
+set -euo pipefail
+
+HACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$HACK_DIR/.." && pwd)
+
+DAGGER_VERSION=v0.21.8
+DISTRIBUTION_VERSION=v3.1.2
+GO_TOOLCHAIN_VERSION=go1.26.8
+NODE_VERSION=24.21.0
+DEBIAN_SUITE=bookworm
+# The bridge and CIDR are our own so `down` removes only what `up` made.
+ENGINE_NETWORK_NAME=kfpdag
+ENGINE_NETWORK_CIDR=10.88.0.0/16
+
+export KFP_DAGGER_HOME=${KFP_DAGGER_HOME:-/var/lib/kfp-dagger}
+export KFP_DAGGER_CACHE=${KFP_DAGGER_CACHE:-/var/cache/kfp-dagger}
+# Platforms of the base images; linux/arm64 runs under qemu-user-static.
+KFP_BASE_PLATFORMS=${KFP_BASE_PLATFORMS:-linux/amd64 linux/arm64}
+
+H=$KFP_DAGGER_HOME
+C=$KFP_DAGGER_CACHE
+export PATH=/usr/local/go/bin:$PATH
+export GOFLAGS=${GOFLAGS:-}
+export GOTOOLCHAIN=local
+
+RUNTIME_PACKAGES=(runc iptables dnsmasq-base containernetworking-plugins debootstrap git ca-certificates qemu-user-static python3 curl)
+
+log() { printf '[engine.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf 'engine.sh: %s\n' "$*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "must run as root (the engine needs mount namespaces, runc and iptables)"
+
+hash_of() { cat "$@" | sha256sum | cut -c1-12; }
+
+# --- runtime packages --------------------------------------------------------
+
+ensure_packages() {
+  local missing=()
+  for p in "${RUNTIME_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} = 0 ] && return 0
+  log "installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# --- engine, CLI and SDK codegen binaries ------------------------------------
+
+engine_bin_dir() {
+  # keyed by the dagger version and the patches, stubs and stand-ins we apply
+  echo "$C/dagger-$DAGGER_VERSION-$(find "$HACK_DIR/engine" -type f | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-12)"
+}
+
+build_engine() {
+  local bin; bin=$(engine_bin_dir)
+  if [ -x "$bin/dagger-engine" ] && [ -x "$bin/dagger" ] && [ -x "$bin/codegen" ]; then
+    return 0
+  fi
+  log "building dagger $DAGGER_VERSION engine, init, dnsname, codegen and CLI into $bin (cold: several minutes)"
+  local t0=$SECONDS
+  go mod download github.com/dagger/dagger@$DAGGER_VERSION dagger.io/dagger@$DAGGER_VERSION
+  local mod; mod=$(go env GOMODCACHE)
+  local src="$C/src/dagger-$DAGGER_VERSION"
+  rm -rf "$src" "$C/src/stubs" && mkdir -p "$C/src"
+  cp -r "$mod/github.com/dagger/dagger@$DAGGER_VERSION" "$src" && chmod -R u+w "$src"
+  cp -r "$HACK_DIR/engine/stubs" "$C/src/stubs"
+  mkdir -p "$src/engine/distconsts"
+  cp "$HACK_DIR/engine/distconsts/"* "$src/engine/distconsts/"
+  python3 "$HACK_DIR/engine/patch-engine.py" "$src"
+  python3 "$HACK_DIR/engine/patch-cli.py" "$src"
+  (
+    cd "$src"
+    # sdk/go is a nested module missing from the zip; the TUI modules are not served.
+    go mod edit -replace dagger.io/dagger="$mod/dagger.io/dagger@$DAGGER_VERSION" \
+      -replace github.com/vito/tuist="$C/src/stubs/tuist" \
+      -replace github.com/vito/tuist/teav1="$C/src/stubs/tuist/teav1" \
+      -replace github.com/vito/midterm=github.com/vito/midterm@v0.2.4
+    export CGO_ENABLED=0 GOFLAGS=-mod=mod
+    local ldf="-s -w -X github.com/dagger/dagger/engine.Version=$DAGGER_VERSION -X github.com/dagger/dagger/engine.Tag=$DAGGER_VERSION"
+    mkdir -p "$bin.tmp"
+    go build -trimpath -ldflags "$ldf" -o "$bin.tmp/" ./cmd/engine ./cmd/init ./cmd/dnsname ./cmd/codegen ./cmd/dagger
+    mv "$bin.tmp/engine" "$bin.tmp/dagger-engine"
+    mv "$bin.tmp/init" "$bin.tmp/dagger-init"
+  )
+  rm -rf "$bin" && mv "$bin.tmp" "$bin"
+  "$bin/dagger" version >&2
+  log "engine binaries built in $((SECONDS - t0)) s"
+}
+
+# --- helper tools: distribution registry and devtool -------------------------
+
+registry_bin() { echo "$C/tools/registry-$DISTRIBUTION_VERSION/registry"; }
+
+build_tools() {
+  local reg; reg=$(registry_bin)
+  if [ ! -x "$reg" ]; then
+    log "building distribution registry $DISTRIBUTION_VERSION"
+    mkdir -p "$(dirname "$reg")"
+    CGO_ENABLED=0 GOBIN="$(dirname "$reg")" go install "github.com/distribution/distribution/v3/cmd/registry@$DISTRIBUTION_VERSION"
+  fi
+  # devtool is this repository's own helper (htpasswd, OCI image assembly); cheap to rebuild.
+  (cd "$REPO_ROOT" && CGO_ENABLED=0 go build -o "$H/bin/devtool" ./hack/devtool)
+}
+
+# --- registries ----------------------------------------------------------------
+
+free_port() { "$H/bin/devtool" free-port; }
+
+# load_ports reads (or picks once) the loopback ports of the mirror and the registry.
+load_ports() {
+  if [ -f "$H/conf/ports.env" ]; then
+    # shellcheck disable=SC1091
+    . "$H/conf/ports.env"
+  else
+    MIRROR_PORT=$(free_port)
+    REGISTRY_PORT=$(free_port)
+    while [ "$REGISTRY_PORT" = "$MIRROR_PORT" ]; do REGISTRY_PORT=$(free_port); done
+    printf 'MIRROR_PORT=%s\nREGISTRY_PORT=%s\n' "$MIRROR_PORT" "$REGISTRY_PORT" > "$H/conf/ports.env"
+  fi
+}
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+wait_http() { # url, seconds
+  local i
+  for i in $(seq 1 $(($2 * 5))); do
+    curl -s -o /dev/null "$1" && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+write_registry_config() { # name port auth(yes|no)
+  local name=$1 port=$2 auth=$3
+  mkdir -p "$H/$name/data"
+  {
+    echo "version: 0.1"
+    echo "log: {level: info, formatter: text}"
+    echo "storage:"
+    echo "  filesystem: {rootdirectory: $H/$name/data}"
+    echo "  delete: {enabled: true}"
+    echo "http:"
+    echo "  addr: 127.0.0.1:$port"
+    if [ "$auth" = yes ]; then
+      echo "auth:"
+      echo "  htpasswd: {realm: kfp-dagger, path: $H/conf/htpasswd}"
+    fi
+  } > "$H/$name/config.yml"
+}
+
+start_registry() { # name port auth
+  local name=$1 port=$2
+  if pid_alive "$H/run/$name.pid"; then return 0; fi
+  write_registry_config "$@"
+  OTEL_TRACES_EXPORTER=none setsid "$(registry_bin)" serve "$H/$name/config.yml" > "$H/log/$name.log" 2>&1 < /dev/null &
+  echo $! > "$H/run/$name.pid"
+  wait_http "http://127.0.0.1:$port/v2/" 20 || { tail -20 "$H/log/$name.log" >&2; die "$name registry did not start on 127.0.0.1:$port"; }
+}
+
+start_registries() {
+  if [ ! -f "$H/conf/registry-password" ]; then
+    head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$H/conf/registry-password"
+    chmod 600 "$H/conf/registry-password"
+  fi
+  "$H/bin/devtool" htpasswd --user kfp --password-file "$H/conf/registry-password" > "$H/conf/htpasswd"
+  start_registry mirror "$MIRROR_PORT" no
+  start_registry registry "$REGISTRY_PORT" yes
+}
+
+# --- base images -----------------------------------------------------------------
+
+push_base_images() {
+  local stamp="$H/mirror/pushed-$(hash_of "$HACK_DIR/base-images.sh" "$HACK_DIR/engine.sh")"
+  [ -f "$stamp" ] && return 0
+  KFP_BASE_PLATFORMS="$KFP_BASE_PLATFORMS" GO_TOOLCHAIN_VERSION=$GO_TOOLCHAIN_VERSION NODE_VERSION=$NODE_VERSION \
+    DEBIAN_SUITE=$DEBIAN_SUITE DEVTOOL="$H/bin/devtool" \
+    bash "$HACK_DIR/base-images.sh" push "127.0.0.1:$MIRROR_PORT"
+  touch "$stamp"
+}
+
+# --- Go SDK runtime image (the engine's builtin content) -----------------------
+
+# The engine loads its Go SDK image from a local OCI content store. We assemble it
+# from the golang base rootfs, the codegen binary and a three-file file:// GOPROXY
+# that answers the two queries the module proxy here refuses.
+build_gosdk_image() {
+  local bin; bin=$(engine_bin_dir)
+  local key; key=$(hash_of "$bin/codegen" "$HACK_DIR/base-images.sh" "$HACK_DIR/engine.sh")
+  GOSDK_DIR="$C/gosdk-$DAGGER_VERSION-$key"
+  [ -f "$GOSDK_DIR/manifest-digest" ] && return 0
+  log "assembling the Go SDK runtime image"
+  local rootfs; rootfs=$(KFP_BASE_PLATFORMS=linux/amd64 GO_TOOLCHAIN_VERSION=$GO_TOOLCHAIN_VERSION NODE_VERSION=$NODE_VERSION \
+    DEBIAN_SUITE=$DEBIAN_SUITE bash "$HACK_DIR/base-images.sh" rootfs-tar golang linux/amd64)
+  local stage="$C/gosdk-stage"
+  rm -rf "$stage" && mkdir -p "$stage/usr/local/bin" "$stage/go/pkg/mod" "$stage/go/bin" "$stage/root/.cache/go-build"
+  cp "$bin/codegen" "$stage/usr/local/bin/codegen"
+  local g="$stage/usr/local/share/goproxy"
+  mkdir -p "$g/dagger.io/dagger/@v" "$g/github.com/dagger/querybuilder/@v"
+  # The engine runs `go get dagger.io/dagger@<goSDKLibVersion> github.com/dagger/querybuilder`.
+  echo '{"Version":"v0.21.8","Time":"2026-07-29T16:05:28Z"}' > "$g/dagger.io/dagger/@v/56bb30426a8462af6f95cfdae6461d0cc796ff50.info"
+  : > "$g/github.com/dagger/querybuilder/@v/list"
+  echo '{"Version":"v0.0.0-20260402040506-574a5e81cb59","Time":"2026-04-02T04:05:20Z"}' > "$g/github.com/dagger/querybuilder/@latest"
+  tar --numeric-owner -C "$stage" -cf "$C/gosdk-stage.tar" .
+  rm -rf "$GOSDK_DIR.tmp"
+  "$H/bin/devtool" image --oci-layout "$GOSDK_DIR.tmp" \
+    --layer "linux/amd64=$rootfs" --layer "linux/amd64=$C/gosdk-stage.tar" \
+    --env PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    --env GOPATH=/go --env GOTOOLCHAIN=local \
+    --env "GOPROXY=file:///usr/local/share/goproxy,$(go env GOPROXY)" \
+    --env "GOSUMDB=$(go env GOSUMDB)" \
+    --digest-file "$GOSDK_DIR.tmp/manifest-digest"
+  rm -rf "$GOSDK_DIR" && mv "$GOSDK_DIR.tmp" "$GOSDK_DIR"
+  rm -rf "$stage" "$C/gosdk-stage.tar"
+}
+
+# --- the engine ------------------------------------------------------------------
+
+write_engine_config() {
+  mkdir -p "$H/conf" "$H/ovl/etc-up/dagger"
+  printf 'debug = false\n' > "$H/conf/buildkitd.toml"
+  # gc: the default keeps 20 % of the disk free and prunes every cache volume on
+  # a fuller disk; these byte values keep the cache warm between runs.
+  cat > "$H/ovl/etc-up/dagger/engine.json" <<JSON
+{
+  "gc": {"minFreeSpace": 2000000000, "reservedSpace": 10000000000, "maxUsedSpace": 40000000000},
+  "registries": {
+    "docker.io": {"mirrors": ["127.0.0.1:$MIRROR_PORT"]},
+    "127.0.0.1:$MIRROR_PORT": {"http": true, "insecure": true},
+    "127.0.0.1:$REGISTRY_PORT": {"http": true, "insecure": true},
+    "localhost:$REGISTRY_PORT": {"http": true, "insecure": true}
+  }
+}
+JSON
+  mkdir -p "$H/cni-bin"
+  for p in bridge firewall host-local loopback; do ln -sf "/usr/lib/cni/$p" "$H/cni-bin/$p"; done
+  ln -sf "$(engine_bin_dir)/dnsname" "$H/cni-bin/dnsname"
+}
+
+ensure_binfmt() {
+  case " $KFP_BASE_PLATFORMS " in *linux/arm64*) ;; *) return 0 ;; esac
+  [ -f /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  if [ ! -f /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+    # F (fix binary): the interpreter is opened now, so it works inside containers
+    # whose root filesystem has no qemu.
+    cat /usr/lib/binfmt.d/qemu-aarch64.conf > /proc/sys/fs/binfmt_misc/register
+  fi
+  grep -q '^flags: .*F' /proc/sys/fs/binfmt_misc/qemu-aarch64 || die "qemu-aarch64 binfmt is registered without the F flag"
+}
+
+start_engine() {
+  local bin; bin=$(engine_bin_dir)
+  if pid_alive "$H/run/engine.pid" && [ -S "$H/run/engine.sock" ]; then return 0; fi
+  write_engine_config
+  mkdir -p "$H/state" "$H/ovl/usr-up" "$H/ovl/usr-work" "$H/ovl/etc-work"
+  rm -f "$H/run/engine.sock"
+  log "starting the engine"
+  # A private mount namespace: /usr and /etc get overlays, /run a tmpfs, so the
+  # engine's iptables symlinks and resolv.conf bind mount never touch the host.
+  # The host network namespace is shared so the engine reaches the loopback registries.
+  BIN="$bin" H="$H" GOSDK_DIR="$GOSDK_DIR" NET_NAME=$ENGINE_NETWORK_NAME NET_CIDR=$ENGINE_NETWORK_CIDR \
+  setsid unshare -m --propagation private -- bash -c '
+    set -euo pipefail
+    mount -t overlay overlay -o lowerdir=/usr,upperdir=$H/ovl/usr-up,workdir=$H/ovl/usr-work /usr
+    mount -t overlay overlay -o lowerdir=/etc,upperdir=$H/ovl/etc-up,workdir=$H/ovl/etc-work /etc
+    mount -t tmpfs tmpfs /run
+    ln -sf /usr/sbin/xtables-legacy-multi /usr/bin/xtables-legacy-multi
+    ln -sf /usr/sbin/xtables-nft-multi /usr/bin/xtables-nft-multi
+    mkdir -p /usr/local/bin /usr/local/share/dagger/content
+    ln -sf /usr/sbin/runc /usr/local/bin/runc
+    cp "$BIN/dagger-init" /usr/local/bin/dagger-init
+    mount --bind "$GOSDK_DIR" /usr/local/share/dagger/content
+    export DAGGER_GO_SDK_MANIFEST_DIGEST=$(cat "$GOSDK_DIR/manifest-digest")
+    echo $$ > "$H/run/engine.pid"
+    exec "$BIN/dagger-engine" --config "$H/conf/buildkitd.toml" --root "$H/state" \
+      --addr "unix://$H/run/engine.sock" --oci-cni-binary-dir "$H/cni-bin" \
+      --network-name "$NET_NAME" --network-cidr "$NET_CIDR"
+  ' > "$H/log/engine.log" 2>&1 < /dev/null &
+  local i
+  for i in $(seq 1 240); do
+    [ -S "$H/run/engine.sock" ] && { log "engine up (pid $(cat "$H/run/engine.pid"))"; return 0; }
+    kill -0 $! 2>/dev/null || break
+    sleep 0.5
+  done
+  tail -30 "$H/log/engine.log" >&2
+  die "the engine did not start; log: $H/log/engine.log"
+}
+
+stop_pid() { # pidfile name seconds
+  local f=$1 name=$2 secs=$3 i
+  if pid_alive "$f"; then
+    kill -TERM "$(cat "$f")"
+    for i in $(seq 1 $((secs * 2))); do pid_alive "$f" || break; sleep 0.5; done
+    if pid_alive "$f"; then log "$name did not stop in ${secs}s; killing"; kill -KILL "$(cat "$f")"; sleep 1; fi
+    log "$name stopped"
+  fi
+  rm -f "$f"
+}
+
+# --- commands ----------------------------------------------------------------------
+
+cmd_up() {
+  local t0=$SECONDS
+  mkdir -p "$H/bin" "$H/conf" "$H/run" "$H/log" "$H/mirror" "$C"
+  ensure_packages
+  ensure_binfmt
+  build_engine
+  build_tools
+  load_ports
+  start_registries
+  push_base_images
+  build_gosdk_image
+  start_engine
+  log "up in $((SECONDS - t0)) s; run: eval \"\$($0 env)\""
+}
+
+cmd_down() {
+  stop_pid "$H/run/engine.pid" engine 60
+  stop_pid "$H/run/registry.pid" registry 10
+  stop_pid "$H/run/mirror.pid" mirror 10
+  rm -f "$H/run/engine.sock"
+  if ip link show "${ENGINE_NETWORK_NAME}0" >/dev/null 2>&1; then ip link del "${ENGINE_NETWORK_NAME}0"; fi
+  rm -rf "/var/lib/cni/networks/$ENGINE_NETWORK_NAME" "/var/run/containers/cni/dnsname/$ENGINE_NETWORK_NAME"
+}
+
+cmd_status() {
+  local rc=0
+  load_ports 2>/dev/null || true
+  if pid_alive "$H/run/engine.pid" && [ -S "$H/run/engine.sock" ]; then
+    echo "engine:   up (pid $(cat "$H/run/engine.pid"), unix://$H/run/engine.sock)"
+  else echo "engine:   down"; rc=1; fi
+  if pid_alive "$H/run/mirror.pid"; then echo "mirror:   up (127.0.0.1:$MIRROR_PORT, docker.io mirror, no auth)"
+  else echo "mirror:   down"; rc=1; fi
+  if pid_alive "$H/run/registry.pid"; then echo "registry: up (127.0.0.1:$REGISTRY_PORT, htpasswd user kfp)"
+  else echo "registry: down"; rc=1; fi
+  return $rc
+}
+
+cmd_env() {
+  [ -f "$H/conf/ports.env" ] || die "not set up yet: run hack/engine.sh up"
+  load_ports
+  local bin; bin=$(engine_bin_dir)
+  cat <<ENV
+export _EXPERIMENTAL_DAGGER_RUNNER_HOST=unix://$H/run/engine.sock
+export _EXPERIMENTAL_DAGGER_CLI_BIN=$bin/dagger
+export PATH=$bin:\$PATH
+export DO_NOT_TRACK=1 DAGGER_NO_NAG=1
+export KFP_MIRROR=127.0.0.1:$MIRROR_PORT
+export KFP_REGISTRY=127.0.0.1:$REGISTRY_PORT
+export KFP_REGISTRY_USERNAME=kfp
+export KFP_REGISTRY_PASSWORD_FILE=$H/conf/registry-password
+ENV
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  env) cmd_env ;;
+  build) mkdir -p "$C"; ensure_packages; build_engine ;;
+  *) echo "usage: hack/engine.sh up|down|status|env|build" >&2; exit 2 ;;
+esac
