@@ -27,6 +27,8 @@ DEBIAN_SUITE=bookworm
 # The bridge and CIDR are our own so `down` removes only what `up` made.
 ENGINE_NETWORK_NAME=kfpdag
 ENGINE_NETWORK_CIDR=10.88.0.0/16
+# Version of the Go SDK image recipe in build_gosdk_image (part of its cache key).
+GOSDK_RECIPE=1
 
 export KFP_DAGGER_HOME=${KFP_DAGGER_HOME:-/var/lib/kfp-dagger}
 export KFP_DAGGER_CACHE=${KFP_DAGGER_CACHE:-/var/cache/kfp-dagger}
@@ -176,7 +178,8 @@ start_registry() { # name port auth
 
 start_registries() {
   if [ ! -f "$H/conf/registry-password" ]; then
-    head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$H/conf/registry-password"
+    # no trailing newline: `--password=file:` hands the file's bytes over as they are
+    printf '%s' "$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')" > "$H/conf/registry-password"
     chmod 600 "$H/conf/registry-password"
   fi
   "$H/bin/devtool" htpasswd --user kfp --password-file "$H/conf/registry-password" > "$H/conf/htpasswd"
@@ -187,7 +190,7 @@ start_registries() {
 # --- base images -----------------------------------------------------------------
 
 push_base_images() {
-  local stamp="$H/mirror/pushed-$(hash_of "$HACK_DIR/base-images.sh" "$HACK_DIR/engine.sh")"
+  local stamp="$H/mirror/pushed-$(hash_of "$HACK_DIR/base-images.sh")-$GO_TOOLCHAIN_VERSION-$NODE_VERSION-$DEBIAN_SUITE-$(echo "$KFP_BASE_PLATFORMS" | tr ' /' '_-')"
   [ -f "$stamp" ] && return 0
   KFP_BASE_PLATFORMS="$KFP_BASE_PLATFORMS" GO_TOOLCHAIN_VERSION=$GO_TOOLCHAIN_VERSION NODE_VERSION=$NODE_VERSION \
     DEBIAN_SUITE=$DEBIAN_SUITE DEVTOOL="$H/bin/devtool" \
@@ -202,7 +205,8 @@ push_base_images() {
 # that answers the two queries the module proxy here refuses.
 build_gosdk_image() {
   local bin; bin=$(engine_bin_dir)
-  local key; key=$(hash_of "$bin/codegen" "$HACK_DIR/base-images.sh" "$HACK_DIR/engine.sh")
+  # GOSDK_RECIPE names what this function adds; bump it when changing the function.
+  local key; key=$(echo "$GOSDK_RECIPE" | cat - "$bin/codegen" "$HACK_DIR/base-images.sh" | sha256sum | cut -c1-12)
   GOSDK_DIR="$C/gosdk-$DAGGER_VERSION-$key"
   [ -f "$GOSDK_DIR/manifest-digest" ] && return 0
   log "assembling the Go SDK runtime image"

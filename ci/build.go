@@ -1,0 +1,310 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kfp-dagger/kfp-dagger/ci/internal/dagger"
+	"github.com/kfp-dagger/kfp-dagger/internal/catalog"
+	"github.com/kfp-dagger/kfp-dagger/internal/fanout"
+	"github.com/kfp-dagger/kfp-dagger/internal/labels"
+	"github.com/kfp-dagger/kfp-dagger/internal/report"
+)
+
+const defaultRegistry = "ghcr.io/kubeflow"
+
+// Build builds one KFP image for one platform from its Dockerfile and returns
+// the container, so calls chain: build … terminal, build … as-tarball.
+func (m *Kfp) Build(
+	ctx context.Context,
+	// Image name or short name, e.g. kfp-api-server or apiserver (see images).
+	image string,
+	// Platform to build: linux/amd64 or linux/arm64.
+	// +optional
+	// +default="linux/amd64"
+	platform string,
+	// Registry holding the kfp-api-generator image that kfp-release is built FROM.
+	// +optional
+	// +default="ghcr.io/kubeflow"
+	registry string,
+) (*dagger.Container, error) {
+	img, err := catalog.Lookup(image)
+	if err != nil {
+		return nil, err
+	}
+	p, err := catalog.ParsePlatform(platform)
+	if err != nil {
+		return nil, err
+	}
+	if err := img.Supports(p); err != nil {
+		return nil, err
+	}
+	return m.build(ctx, img, p, registry, "")
+}
+
+// build builds img for platform. baseImage, when set, is the exact
+// reference kfp-release is built FROM; otherwise it is named from registry.
+func (m *Kfp) build(ctx context.Context, img catalog.Image, platform, registry, baseImage string) (*dagger.Container, error) {
+	ok, err := m.Source.Exists(ctx, img.Dockerfile)
+	if err != nil {
+		return nil, fmt.Errorf("build %s: %w", img.Name, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("build %s: Dockerfile %s not found in the source", img.Name, img.Dockerfile)
+	}
+	in := catalog.BuildInputs{
+		Commit:   m.Commit,
+		Tag:      m.tagFor(img),
+		Registry: registry,
+		Created:  m.created(),
+	}
+	if needs(img, "NODE_VERSION") {
+		if in.NVMRC, err = m.readOptional(ctx, "frontend/.nvmrc"); err != nil {
+			return nil, fmt.Errorf("build %s: read frontend/.nvmrc: %w", img.Name, err)
+		}
+	}
+	args, err := img.BuildArgValues(in)
+	if err != nil {
+		return nil, fmt.Errorf("build %s: %w", img.Name, err)
+	}
+	var buildArgs []dagger.BuildArg
+	for _, a := range args {
+		if a.Name == "BASE_IMAGE" && baseImage != "" {
+			a.Value = baseImage
+		}
+		buildArgs = append(buildArgs, dagger.BuildArg{Name: a.Name, Value: a.Value})
+	}
+	dir, dockerfile := m.Source, img.Dockerfile
+	if img.Context != "." {
+		dir = m.Source.Directory(img.Context)
+		dockerfile = strings.TrimPrefix(img.Dockerfile, img.Context+"/")
+	}
+	ctr := dir.DockerBuild(dagger.DirectoryDockerBuildOpts{
+		Dockerfile: dockerfile,
+		Platform:   dagger.Platform(platform),
+		BuildArgs:  buildArgs,
+	})
+	ls, err := labels.For(labels.Inputs{
+		Title:     img.Name,
+		SourceURL: m.SourceURL,
+		Commit:    m.Commit,
+		Version:   in.Tag,
+		Created:   in.Created,
+		Licenses:  "Apache-2.0",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build %s: %w", img.Name, err)
+	}
+	for _, l := range ls {
+		ctr = ctr.WithLabel(l.Name, l.Value)
+	}
+	return ctr, nil
+}
+
+func needs(img catalog.Image, arg string) bool {
+	for _, a := range img.BuildArgs {
+		if a == arg {
+			return true
+		}
+	}
+	return false
+}
+
+// tagFor is the tag an image is built and pushed as: the version for
+// published images; for tool images, which are tagged by branch, master or
+// release-X.Y.
+func (m *Kfp) tagFor(img catalog.Image) string {
+	if !img.Tool || m.Version == "master" {
+		return m.Version
+	}
+	parts := strings.SplitN(m.Version, ".", 3)
+	if len(parts) < 2 {
+		return m.Version
+	}
+	return "release-" + parts[0] + "." + parts[1]
+}
+
+// buildJob is one image to build for one platform.
+type buildJob struct {
+	img      catalog.Image
+	platform string
+}
+
+// BuildAll builds every image (or a subset) for each of its platforms with
+// bounded parallelism and reports every failure, not only the first.
+func (m *Kfp) BuildAll(
+	ctx context.Context,
+	// Images to build, by name or short name; all when empty.
+	// +optional
+	images []string,
+	// Only these platforms (each image still builds only the ones it ships).
+	// +optional
+	platforms []string,
+	// How many image builds run at once.
+	// +optional
+	// +default=2
+	concurrency int,
+	// Stop at the first failure instead of building everything.
+	// +optional
+	failFast bool,
+	// Run each image's entrypoint with --version and check it reports the built architecture.
+	// +optional
+	smoke bool,
+	// Registry kfp-api-generator is pushed to before kfp-release is built FROM it; needed only when kfp-release is selected.
+	// +optional
+	registry string,
+	// Registry user name.
+	// +optional
+	username string,
+	// Registry password or token.
+	// +optional
+	password *dagger.Secret,
+	// Report format: markdown or json.
+	// +optional
+	// +default="markdown"
+	format string,
+) (string, error) {
+	if err := fanout.ValidateConcurrency(concurrency); err != nil {
+		return "", err
+	}
+	if format != "markdown" && format != "json" {
+		return "", fmt.Errorf("invalid format %q: want markdown or json", format)
+	}
+	sel, err := catalog.Select(images)
+	if err != nil {
+		return "", err
+	}
+	only := map[string]bool{}
+	for _, p := range platforms {
+		pp, err := catalog.ParsePlatform(p)
+		if err != nil {
+			return "", err
+		}
+		only[pp] = true
+	}
+	var first, later []buildJob // later: images built FROM another selected image
+	for _, img := range sel {
+		for _, p := range img.Platforms {
+			if len(only) > 0 && !only[p] {
+				continue
+			}
+			if img.DependsOn != "" {
+				later = append(later, buildJob{img, p})
+			} else {
+				first = append(first, buildJob{img, p})
+			}
+		}
+	}
+	if len(first)+len(later) == 0 {
+		return "", errors.New("build-all: no image ships any of the requested platforms")
+	}
+	rep := report.Report{Title: "kfp-dagger build-all"}
+	run := func(jobs []buildJob, baseImage string) {
+		results := make([]report.ImageResult, len(jobs))
+		errs := fanout.Run(ctx, len(jobs), concurrency, failFast, func(ctx context.Context, i int) error {
+			j := jobs[i]
+			start := time.Now()
+			r := &results[i]
+			r.Image, r.Platforms = j.img.Name, []string{j.platform}
+			err := m.buildAndCheck(ctx, j.img, j.platform, registry, baseImage, smoke)
+			r.Duration = time.Since(start)
+			if err != nil {
+				r.Status, r.Error = report.StatusFailed, err.Error()
+				return err
+			}
+			r.Status = report.StatusBuilt
+			return nil
+		})
+		for i, err := range errs {
+			if err != nil && results[i].Status == "" {
+				results[i] = report.ImageResult{Image: jobs[i].img.Name, Platforms: []string{jobs[i].platform}, Status: report.StatusFailed, Error: err.Error()}
+			}
+		}
+		rep.Results = append(rep.Results, results...)
+	}
+	run(first, "")
+	if len(later) > 0 {
+		base, err := m.stageDependencies(ctx, later, registry, username, password)
+		if err != nil {
+			for _, j := range later {
+				rep.Results = append(rep.Results, report.ImageResult{Image: j.img.Name, Platforms: []string{j.platform}, Status: report.StatusFailed, Error: err.Error()})
+			}
+		} else {
+			run(later, base)
+		}
+	}
+	out, rerr := render(rep, format == "json")
+	if rerr != nil {
+		return "", rerr
+	}
+	if err := rep.Err(); err != nil {
+		return "", fmt.Errorf("%w\n%s", err, out)
+	}
+	return out, nil
+}
+
+// stageDependencies pushes the image that the later jobs are built FROM
+// (kfp-api-generator for kfp-release) and returns its digest reference.
+func (m *Kfp) stageDependencies(ctx context.Context, later []buildJob, registry, username string, password *dagger.Secret) (string, error) {
+	dep, err := catalog.Lookup(later[0].img.DependsOn)
+	if err != nil {
+		return "", err
+	}
+	if registry == "" {
+		return "", fmt.Errorf("%s is built FROM %s, which must be pushed first: pass --registry (and credentials)", later[0].img.Name, dep.Name)
+	}
+	ctr, err := m.build(ctx, dep, dep.Platforms[0], registry, "")
+	if err != nil {
+		return "", err
+	}
+	if username != "" && password != nil {
+		ctr = ctr.WithRegistryAuth(registryHost(registry), username, password)
+	}
+	ref := fmt.Sprintf("%s/%s:%s", registry, dep.Name, m.tagFor(dep))
+	pushed, err := ctr.Publish(ctx, ref)
+	if err != nil {
+		return "", fmt.Errorf("push %s for %s: %w", dep.Name, later[0].img.Name, err)
+	}
+	return pushed, nil
+}
+
+// buildAndCheck builds one image for one platform and, with smoke, runs its
+// entrypoint with --version and checks the architecture it reports.
+func (m *Kfp) buildAndCheck(ctx context.Context, img catalog.Image, platform, registry, baseImage string, smoke bool) error {
+	ctr, err := m.build(ctx, img, platform, registry, baseImage)
+	if err != nil {
+		return err
+	}
+	if !smoke {
+		if _, err := ctr.Sync(ctx); err != nil {
+			return fmt.Errorf("build %s for %s: %w", img.Name, platform, err)
+		}
+		return nil
+	}
+	out, err := ctr.WithExec([]string{"--version"}, dagger.ContainerWithExecOpts{UseEntrypoint: true}).Stdout(ctx)
+	if err != nil {
+		return fmt.Errorf("smoke %s for %s: %w", img.Name, platform, err)
+	}
+	want := "arch=" + strings.TrimPrefix(platform, "linux/")
+	if !strings.Contains(out, want) {
+		return fmt.Errorf("smoke %s for %s: --version printed %q, want %s", img.Name, platform, strings.TrimSpace(out), want)
+	}
+	return nil
+}
+
+// registryHost is the host[:port] part of a registry path such as ghcr.io/kubeflow.
+func registryHost(registry string) string {
+	h, _, _ := strings.Cut(registry, "/")
+	return h
+}
+
+func render(rep report.Report, asJSON bool) (string, error) {
+	if asJSON {
+		b, err := rep.JSON()
+		return string(b), err
+	}
+	return rep.Markdown(), nil
+}

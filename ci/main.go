@@ -1,0 +1,108 @@
+// Kfp builds, tests, scans and publishes every Kubeflow Pipelines container
+// image, on a laptop, on any CI and air-gapped alike.
+//
+// Point it at a KFP checkout with --source (it defaults to the KFP-shaped
+// sample tree in this repository) and call a verb: images, build, build-all,
+// publish.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kfp-dagger/kfp-dagger/ci/internal/dagger"
+	"github.com/kfp-dagger/kfp-dagger/internal/catalog"
+)
+
+// Kfp is the pipeline for one KFP source tree at one commit.
+type Kfp struct {
+	// Source is the KFP source tree.
+	Source *dagger.Directory
+	// Commit is the full source commit; empty when unknown.
+	Commit string
+	// Version is the tag being built: master, or X.Y.Z for a release.
+	Version string
+	// SourceDateEpoch is the Unix time images record as their creation time.
+	SourceDateEpoch int
+	// SourceURL is the repository the images are built from.
+	SourceURL string
+}
+
+func New(
+	ctx context.Context,
+	// KFP source tree: a KFP checkout (--source=.) or, by default, the
+	// KFP-shaped sample tree in this repository.
+	// +defaultPath="/sample"
+	// +ignore=["**/node_modules", "**/__pycache__", "**/.pytest_cache", ".git/objects", "**/build"]
+	source *dagger.Directory,
+	// Full source commit (40 hex characters); read from the source's .git when empty.
+	// +optional
+	commit string,
+	// Tag being built: master, or X.Y.Z for a release. It becomes TAG_NAME and the version label.
+	// +optional
+	// +default="master"
+	version string,
+	// Unix time images record as their creation time (commit time or SOURCE_DATE_EPOCH), so the same commit gives the same image config.
+	// +optional
+	sourceDateEpoch int,
+	// Repository the images are built from, for the org.opencontainers.image.source label.
+	// +optional
+	// +default="https://github.com/kubeflow/pipelines"
+	sourceURL string,
+) (*Kfp, error) {
+	m := &Kfp{Source: source, Commit: commit, Version: version, SourceDateEpoch: sourceDateEpoch, SourceURL: sourceURL}
+	if err := m.resolveCommit(ctx); err != nil {
+		return nil, err
+	}
+	if sourceDateEpoch < 0 {
+		return nil, fmt.Errorf("invalid source-date-epoch %d: must be a Unix time", sourceDateEpoch)
+	}
+	return m, nil
+}
+
+// Images lists every KFP image the pipeline knows: name, short name,
+// Dockerfile, context and platforms, as a table or as JSON.
+func (m *Kfp) Images(
+	// Output format: table or json.
+	// +optional
+	// +default="table"
+	format string,
+) (string, error) {
+	all := catalog.All()
+	switch format {
+	case "json":
+		return toJSON(all)
+	case "table":
+	default:
+		return "", fmt.Errorf("invalid format %q: want table or json", format)
+	}
+	var b strings.Builder
+	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tSHORT\tDOCKERFILE\tCONTEXT\tPLATFORMS\tKIND")
+	for _, img := range all {
+		kind := img.Kind
+		if img.Tool {
+			kind = "tool image"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", img.Name, img.Short, img.Dockerfile, img.Context, strings.Join(img.Platforms, ","), kind)
+	}
+	if err := w.Flush(); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+func toJSON(v any) (string, error) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	return string(b) + "\n", nil
+}
+
+// created is the creation time images record.
+func (m *Kfp) created() time.Time { return time.Unix(int64(m.SourceDateEpoch), 0).UTC() }

@@ -1,0 +1,134 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// env is what hack/engine.sh env exports, checked once per test.
+type env struct {
+	repoRoot     string
+	registry     string // host:port of the htpasswd registry
+	username     string
+	passwordFile string
+	password     string
+}
+
+// requireEnv skips under -short and otherwise fails the test unless the
+// engine socket and the registry are there.
+func requireEnv(t *testing.T) env {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped with -short")
+	}
+	host := os.Getenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST")
+	sock, ok := strings.CutPrefix(host, "unix://")
+	if !ok {
+		t.Fatalf("_EXPERIMENTAL_DAGGER_RUNNER_HOST=%q: the engine is not set up; run hack/engine.sh up && eval \"$(hack/engine.sh env)\"", host)
+	}
+	if fi, err := os.Stat(sock); err != nil || fi.Mode()&os.ModeSocket == 0 {
+		t.Fatalf("engine socket %s missing: run hack/engine.sh up", sock)
+	}
+	if _, err := exec.LookPath("dagger"); err != nil {
+		t.Fatalf("dagger CLI not on PATH: eval \"$(hack/engine.sh env)\"")
+	}
+	e := env{
+		registry:     os.Getenv("KFP_REGISTRY"),
+		username:     os.Getenv("KFP_REGISTRY_USERNAME"),
+		passwordFile: os.Getenv("KFP_REGISTRY_PASSWORD_FILE"),
+	}
+	if e.registry == "" || e.username == "" || e.passwordFile == "" {
+		t.Fatalf("KFP_REGISTRY, KFP_REGISTRY_USERNAME and KFP_REGISTRY_PASSWORD_FILE must be set: eval \"$(hack/engine.sh env)\"")
+	}
+	pw, err := os.ReadFile(e.passwordFile)
+	if err != nil {
+		t.Fatalf("registry password: %v", err)
+	}
+	e.password = strings.TrimSpace(string(pw))
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.repoRoot = root
+	return e
+}
+
+// result is one run of the dagger CLI.
+type result struct {
+	stdout, stderr string
+	err            error
+	elapsed        time.Duration
+}
+
+// dagger runs `dagger --progress=plain call ARGS` from the repository root.
+func (e env) dagger(t *testing.T, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
+	defer cancel()
+	full := append([]string{"--progress=plain", "call"}, args...)
+	cmd := exec.CommandContext(ctx, "dagger", full...)
+	cmd.Dir = e.repoRoot
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String(), err: err, elapsed: time.Since(start)}
+	t.Logf("e2e: dagger %s (%s, err=%v)", strings.Join(args, " "), r.elapsed.Round(time.Millisecond), err)
+	return r
+}
+
+// mustSucceed fails the test with the CLI's output when the call failed.
+func (r result) mustSucceed(t *testing.T) string {
+	t.Helper()
+	if r.err != nil {
+		t.Fatalf("dagger call failed: %v\nstdout:\n%s\nstderr (tail):\n%s", r.err, r.stdout, tail(r.stderr, 60))
+	}
+	return strings.TrimSpace(r.stdout)
+}
+
+// mustFail fails the test when the call succeeded, and returns its stderr.
+func (r result) mustFail(t *testing.T) string {
+	t.Helper()
+	if r.err == nil {
+		t.Fatalf("dagger call succeeded, want failure\nstdout:\n%s", r.stdout)
+	}
+	return r.stderr
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// uniqueRepo returns a registry path no other test run has used.
+func (e env) uniqueRepo(prefix string) string {
+	return fmt.Sprintf("%s/%s-%d", e.registry, prefix, time.Now().UnixNano())
+}
+
+// remoteOpts authenticates go-containerregistry to the test registry.
+func (e env) remoteOpts() []remote.Option {
+	return []remote.Option{remote.WithAuth(&authn.Basic{Username: e.username, Password: e.password})}
+}
+
+func parseRef(t *testing.T, ref string) name.Reference {
+	t.Helper()
+	r, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		t.Fatalf("parse %q: %v", ref, err)
+	}
+	return r
+}
