@@ -12,6 +12,7 @@ import (
 	"github.com/kfp-dagger/kfp-dagger/internal/fanout"
 	"github.com/kfp-dagger/kfp-dagger/internal/labels"
 	"github.com/kfp-dagger/kfp-dagger/internal/report"
+	"github.com/kfp-dagger/kfp-dagger/internal/retry"
 )
 
 const defaultRegistry = "ghcr.io/kubeflow"
@@ -256,19 +257,16 @@ func (m *Kfp) stageDependencies(ctx context.Context, later []buildJob, registry,
 	if registry == "" {
 		return "", fmt.Errorf("%s is built FROM %s, which must be pushed first: pass --registry (and credentials)", later[0].img.Name, dep.Name)
 	}
-	ctr, err := m.build(ctx, dep, dep.Platforms[0], registry, "")
+	ts, err := m.plan([]catalog.Image{dep}, registry, false)
 	if err != nil {
 		return "", err
 	}
-	if username != "" && password != nil {
-		ctr = ctr.WithRegistryAuth(registryHost(registry), username, password)
+	p := publisher{registry: registry, username: username, password: password, policy: retry.DefaultPolicy(), force: true}
+	res := m.push(ctx, p, ts[0], "")
+	if res.Status != report.StatusPublished {
+		return "", fmt.Errorf("push %s for %s: %s", dep.Name, later[0].img.Name, res.Error)
 	}
-	ref := fmt.Sprintf("%s/%s:%s", registry, dep.Name, m.tagFor(dep))
-	pushed, err := ctr.Publish(ctx, ref)
-	if err != nil {
-		return "", fmt.Errorf("push %s for %s: %w", dep.Name, later[0].img.Name, err)
-	}
-	return pushed, nil
+	return res.References[0], nil
 }
 
 // buildAndCheck builds one image for one platform and, with smoke, runs its

@@ -326,6 +326,41 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Kfp).Images(&parent, format)
+		case "Plan":
+			var parent Kfp
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var images []string
+			if inputArgs["images"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["images"]), &images)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg images", err))
+				}
+			}
+			var registry string
+			if inputArgs["registry"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["registry"]), &registry)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registry", err))
+				}
+			}
+			var latest bool
+			if inputArgs["latest"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["latest"]), &latest)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg latest", err))
+				}
+			}
+			var format string
+			if inputArgs["format"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
+				}
+			}
+			return (*Kfp).Plan(&parent, images, registry, latest, format)
 		case "Publish":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)
@@ -360,7 +395,98 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
 				}
 			}
-			return (*Kfp).Publish(&parent, ctx, image, registry, username, password)
+			var latest bool
+			if inputArgs["latest"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["latest"]), &latest)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg latest", err))
+				}
+			}
+			var force bool
+			if inputArgs["force"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["force"]), &force)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg force", err))
+				}
+			}
+			return (*Kfp).Publish(&parent, ctx, image, registry, username, password, latest, force)
+		case "PublishAll":
+			var parent Kfp
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var images []string
+			if inputArgs["images"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["images"]), &images)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg images", err))
+				}
+			}
+			var registry string
+			if inputArgs["registry"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["registry"]), &registry)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registry", err))
+				}
+			}
+			var username string
+			if inputArgs["username"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg username", err))
+				}
+			}
+			var password *dagger.Secret
+			if inputArgs["password"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["password"]), &password)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
+				}
+			}
+			var latest bool
+			if inputArgs["latest"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["latest"]), &latest)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg latest", err))
+				}
+			}
+			var force bool
+			if inputArgs["force"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["force"]), &force)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg force", err))
+				}
+			}
+			var concurrency int
+			if inputArgs["concurrency"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["concurrency"]), &concurrency)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg concurrency", err))
+				}
+			}
+			var failFast bool
+			if inputArgs["failFast"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["failFast"]), &failFast)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg failFast", err))
+				}
+			}
+			var dryRun bool
+			if inputArgs["dryRun"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
+				}
+			}
+			var format string
+			if inputArgs["format"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
+				}
+			}
+			return (*Kfp).PublishAll(&parent, ctx, images, registry, username, password, latest, force, concurrency, failFast, dryRun, format)
 		case "":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)
