@@ -1,0 +1,3 @@
+module github.com/kubeflow/pipelines
+
+go 1.26
