@@ -76,6 +76,9 @@ func (m *Kfp) build(ctx context.Context, img catalog.Image, platform, registry, 
 		if a.Name == "BASE_IMAGE" && baseImage != "" {
 			a.Value = baseImage
 		}
+		if a.Value == "" {
+			continue // the engine takes no empty values; the Dockerfile's default is empty anyway
+		}
 		buildArgs = append(buildArgs, dagger.BuildArg{Name: a.Name, Value: a.Value})
 	}
 	dir, dockerfile := m.Source, img.Dockerfile
@@ -278,13 +281,13 @@ func (m *Kfp) buildAndCheck(ctx context.Context, img catalog.Image, platform, re
 	}
 	if !smoke {
 		if _, err := ctr.Sync(ctx); err != nil {
-			return fmt.Errorf("build %s for %s: %w", img.Name, platform, err)
+			return fmt.Errorf("build %s for %s: %w", img.Name, platform, oneLine(err))
 		}
 		return nil
 	}
 	out, err := ctr.WithExec([]string{"--version"}, dagger.ContainerWithExecOpts{UseEntrypoint: true}).Stdout(ctx)
 	if err != nil {
-		return fmt.Errorf("smoke %s for %s: %w", img.Name, platform, err)
+		return fmt.Errorf("smoke %s for %s: %w", img.Name, platform, oneLine(err))
 	}
 	want := "arch=" + strings.TrimPrefix(platform, "linux/")
 	if !strings.Contains(out, want) {

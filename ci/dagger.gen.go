@@ -409,7 +409,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg force", err))
 				}
 			}
-			return (*Kfp).Publish(&parent, ctx, image, registry, username, password, latest, force)
+			var retryBudget string
+			if inputArgs["retryBudget"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["retryBudget"]), &retryBudget)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg retryBudget", err))
+				}
+			}
+			return (*Kfp).Publish(&parent, ctx, image, registry, username, password, latest, force, retryBudget)
 		case "PublishAll":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)
@@ -479,6 +486,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
 				}
 			}
+			var retryBudget string
+			if inputArgs["retryBudget"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["retryBudget"]), &retryBudget)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg retryBudget", err))
+				}
+			}
 			var format string
 			if inputArgs["format"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
@@ -486,7 +500,35 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
 				}
 			}
-			return (*Kfp).PublishAll(&parent, ctx, images, registry, username, password, latest, force, concurrency, failFast, dryRun, format)
+			return (*Kfp).PublishAll(&parent, ctx, images, registry, username, password, latest, force, concurrency, failFast, dryRun, retryBudget, format)
+		case "Test":
+			var parent Kfp
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var component string
+			if inputArgs["component"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["component"]), &component)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg component", err))
+				}
+			}
+			var concurrency int
+			if inputArgs["concurrency"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["concurrency"]), &concurrency)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg concurrency", err))
+				}
+			}
+			var ignoreFailures bool
+			if inputArgs["ignoreFailures"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["ignoreFailures"]), &ignoreFailures)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg ignoreFailures", err))
+				}
+			}
+			return (*Kfp).Test(&parent, ctx, component, concurrency, ignoreFailures)
 		case "":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)

@@ -152,7 +152,7 @@ func (p publisher) exists(ctx context.Context, ref string) (bool, error) {
 	case regerr.Is(err, regerr.NotFound):
 		return false, nil
 	}
-	return false, regerr.Explain("look up "+ref, p.registry, p.username, err)
+	return false, regerr.Explain("look up "+ref, p.registry, p.username, oneLine(err))
 }
 
 // checkImmutable fails when a release tag of t already exists, unless forced.
@@ -205,7 +205,7 @@ func (m *Kfp) push(ctx context.Context, p publisher, t target, baseImage string)
 		})
 		res.Retries += stats.Retries
 		if err != nil {
-			return fail(regerr.Explain("publish "+ref, p.registry, p.username, err))
+			return fail(regerr.Explain("publish "+ref, p.registry, p.username, oneLine(err)))
 		}
 		_, digest, _ := strings.Cut(out, "@")
 		if res.Digest != "" && digest != res.Digest {
@@ -247,12 +247,16 @@ func (m *Kfp) Publish(
 	// Overwrite a release tag that already exists.
 	// +optional
 	force bool,
+	// How long transient registry errors (429, 5xx, resets, timeouts) are retried, e.g. 3m.
+	// +optional
+	// +default="3m"
+	retryBudget string,
 ) (string, error) {
 	img, err := catalog.Lookup(image)
 	if err != nil {
 		return "", err
 	}
-	rep, err := m.publishAll(ctx, []catalog.Image{img}, registry, username, password, latest, force, 1, true)
+	rep, err := m.publishAll(ctx, []catalog.Image{img}, registry, username, password, latest, force, 1, true, retryBudget)
 	if err != nil {
 		return "", err
 	}
@@ -303,6 +307,10 @@ func (m *Kfp) PublishAll(
 	// Only print what would be pushed.
 	// +optional
 	dryRun bool,
+	// How long transient registry errors (429, 5xx, resets, timeouts) are retried per push, e.g. 3m.
+	// +optional
+	// +default="3m"
+	retryBudget string,
 	// Report format: markdown or json.
 	// +optional
 	// +default="markdown"
@@ -318,7 +326,7 @@ func (m *Kfp) PublishAll(
 	if dryRun {
 		return m.Plan(images, registry, latest, map[string]string{"markdown": "text", "json": "json"}[format])
 	}
-	rep, err := m.publishAll(ctx, sel, registry, username, password, latest, force, concurrency, failFast)
+	rep, err := m.publishAll(ctx, sel, registry, username, password, latest, force, concurrency, failFast, retryBudget)
 	if err != nil {
 		return "", err
 	}
@@ -334,16 +342,20 @@ func (m *Kfp) PublishAll(
 
 // publishAll validates everything, checks release tags, then pushes: images
 // that others are built FROM first, the rest in parallel.
-func (m *Kfp) publishAll(ctx context.Context, sel []catalog.Image, registry, username string, password *dagger.Secret, latest, force bool, concurrency int, failFast bool) (report.Report, error) {
+func (m *Kfp) publishAll(ctx context.Context, sel []catalog.Image, registry, username string, password *dagger.Secret, latest, force bool, concurrency int, failFast bool, retryBudget string) (report.Report, error) {
 	rep := report.Report{Title: "kfp-dagger publish"}
 	if err := fanout.ValidateConcurrency(concurrency); err != nil {
+		return rep, err
+	}
+	policy, err := policyWithBudget(retryBudget)
+	if err != nil {
 		return rep, err
 	}
 	ts, err := m.plan(sel, registry, latest)
 	if err != nil {
 		return rep, err
 	}
-	p := publisher{registry: registry, username: username, password: password, policy: retry.DefaultPolicy(), force: force}
+	p := publisher{registry: registry, username: username, password: password, policy: policy, force: force}
 	for _, t := range ts {
 		if err := p.checkImmutable(ctx, t); err != nil {
 			return rep, err
@@ -383,6 +395,20 @@ func (m *Kfp) publishAll(ctx context.Context, sel []catalog.Image, registry, use
 		run(later, func(t target) (string, error) { return m.dependencyRef(ctx, p, rep, t) })
 	}
 	return rep, nil
+}
+
+// policyWithBudget is the default retry policy with the given time budget.
+func policyWithBudget(budget string) (retry.Policy, error) {
+	p := retry.DefaultPolicy()
+	d, err := time.ParseDuration(budget)
+	if err != nil || d <= 0 {
+		return p, fmt.Errorf("invalid retry budget %q: want a positive duration such as 3m", budget)
+	}
+	p.Budget = d
+	if p.Max > d {
+		p.Max = d
+	}
+	return p, p.Validate()
 }
 
 // dependencyRef is the digest reference of the image t is built FROM: the

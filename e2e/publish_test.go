@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -105,5 +108,115 @@ func TestPublishWrongPasswordPushesNothing(t *testing.T) {
 	ref := parseRef(t, repo+"/kfp-metadata-envoy:master")
 	if _, err := remote.Head(ref, e.remoteOpts()...); err == nil {
 		t.Fatalf("%s exists after a publish with a wrong password", ref)
+	}
+}
+
+// TestPublishReleaseTagsAndImmutability publishes a release with latest, reads
+// every tag back, then checks the release tag cannot be overwritten unless forced.
+func TestPublishReleaseTagsAndImmutability(t *testing.T) {
+	e := requireEnv(t)
+	repo := e.uniqueRepo("release")
+	args := []string{"--commit=" + testCommit, "--version=2.17.0", "--source-date-epoch=1700000000",
+		"publish", "--image=driver", "--registry=" + repo, "--latest",
+		"--username=" + e.username, "--password=file:" + e.passwordFile}
+	out := e.dagger(t, args...).mustSucceed(t)
+	t.Logf("e2e: pushed %s", out)
+	_, digest, _ := strings.Cut(out, "@")
+	for _, tag := range []string{"2.17.0", testCommit, "latest"} {
+		desc, err := remote.Get(parseRef(t, repo+"/kfp-driver:"+tag), e.remoteOpts()...)
+		if err != nil {
+			t.Fatalf("tag %s: %v", tag, err)
+		}
+		if desc.Digest.String() != digest {
+			t.Errorf("tag %s points at %s, want %s", tag, desc.Digest, digest)
+		}
+	}
+	again := e.dagger(t, args...).mustFail(t)
+	if line := errorLine(again); !strings.Contains(line, "2.17.0 already exists") || !strings.Contains(line, "--force") {
+		t.Errorf("republishing a release: error line %q, want it to say the tag exists and mention --force", line)
+	}
+	forced := e.dagger(t, append(args, "--force")...).mustSucceed(t)
+	if !strings.HasSuffix(forced, digest) {
+		t.Errorf("forced republish of the same commit gave %s, want the same digest %s (reproducible build)", forced, digest)
+	}
+}
+
+// TestPublishRegistryDown checks a clear error when nothing listens.
+func TestPublishRegistryDown(t *testing.T) {
+	e := requireEnv(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := l.Addr().String()
+	l.Close()
+	stderr := e.dagger(t, "--commit="+testCommit, "publish", "--image=metadata-envoy", "--registry="+down+"/kfp",
+		"--username=kfp", "--password=file:"+e.passwordFile).mustFail(t)
+	if line := errorLine(stderr); !strings.Contains(line, "registry "+down+"/kfp is unreachable (connection refused)") {
+		t.Errorf("error line %q does not say the registry is unreachable", line)
+	}
+}
+
+// TestPublishThroughFaults publishes through a proxy that answers 503 and 429
+// and resets connections on a schedule: the publish succeeds and its report
+// counts the retries. Republishing the unchanged image uploads no blob.
+func TestPublishThroughFaults(t *testing.T) {
+	e := requireEnv(t)
+	every := 0
+	proxy := startFaultProxy(t, e.registry, func(n int, r *http.Request) fault {
+		// fault the first few manifest and blob writes, then let everything through
+		if n > 40 || (r.Method != http.MethodPut && r.Method != http.MethodPost && r.Method != http.MethodPatch) {
+			return pass
+		}
+		every++
+		return []fault{unavailable, tooManyRequests, reset, pass}[every%4]
+	})
+	repo := proxy.addr + "/faults-" + strings.ReplaceAll(e.uniqueRepo("x"), e.registry+"/", "")
+	args := []string{"--commit=" + testCommit, "publish-all", "--images=metadata-envoy", "--format=json",
+		"--registry=" + repo, "--username=" + e.username, "--password=file:" + e.passwordFile}
+	first := e.dagger(t, args...)
+	r := parseReport(t, first.mustSucceed(t))
+	if len(r.Results) != 1 || r.Results[0].Status != "published" {
+		t.Fatalf("report: %+v", r.Results)
+	}
+	t.Logf("e2e: first publish through faults: %s, %d faults injected, %d retries, %d blob uploads", first.elapsed, proxy.faults.Load(), r.Results[0].Retries, proxy.uploads.Load())
+	if proxy.faults.Load() == 0 {
+		t.Fatal("the proxy injected no fault; the test proves nothing")
+	}
+	if r.Results[0].Retries == 0 {
+		t.Errorf("%d faults injected but the report counts no retry", proxy.faults.Load())
+	}
+	uploadsBefore := proxy.uploads.Load()
+	second := e.dagger(t, args...)
+	parseReport(t, second.mustSucceed(t))
+	t.Logf("e2e: republish unchanged: %s (first %s), %d blob uploads", second.elapsed, first.elapsed, proxy.uploads.Load()-uploadsBefore)
+	if n := proxy.uploads.Load() - uploadsBefore; n != 0 {
+		t.Errorf("republishing an unchanged image started %d blob uploads, want 0", n)
+	}
+}
+
+// TestPublishGivesUpInsideBudget checks that a registry failing every write
+// makes publish fail within its retry budget and leaves no tag.
+func TestPublishGivesUpInsideBudget(t *testing.T) {
+	e := requireEnv(t)
+	proxy := startFaultProxy(t, e.registry, func(n int, r *http.Request) fault {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			return pass
+		}
+		return unavailable
+	})
+	repo := proxy.addr + "/broken-" + strings.ReplaceAll(e.uniqueRepo("x"), e.registry+"/", "")
+	res := e.dagger(t, "--commit="+testCommit, "publish", "--image=metadata-envoy", "--retry-budget=20s",
+		"--registry="+repo, "--username="+e.username, "--password=file:"+e.passwordFile)
+	stderr := res.mustFail(t)
+	t.Logf("e2e: gave up after %s: %s", res.elapsed, errorLine(stderr))
+	if res.elapsed > 3*time.Minute {
+		t.Errorf("publish took %s to give up with a 20s budget", res.elapsed)
+	}
+	direct := strings.Replace(repo, proxy.addr, e.registry, 1)
+	for _, tag := range []string{"master", testCommit} {
+		if _, err := remote.Head(parseRef(t, direct+"/kfp-metadata-envoy:"+tag), e.remoteOpts()...); err == nil {
+			t.Errorf("tag %s exists after a failed publish", tag)
+		}
 	}
 }

@@ -1,0 +1,81 @@
+package e2e
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// TestPasswordNeverLeaks publishes with the registry password as a Secret and
+// looks for the password in everything the run produced: the CLI's stdout and
+// stderr (the engine log), the JSON report, and every pushed manifest, image
+// config and layer.
+func TestPasswordNeverLeaks(t *testing.T) {
+	e := requireEnv(t)
+	repo := e.uniqueRepo("secret")
+	res := e.dagger(t, "--commit="+testCommit, "publish-all", "--images=metadata-envoy,inverse-proxy-agent",
+		"--format=json", "--registry="+repo, "--username="+e.username, "--password=file:"+e.passwordFile)
+	out := res.mustSucceed(t)
+	pw := []byte(e.password)
+	if len(pw) < 8 {
+		t.Fatalf("registry password %q is too short to search for", e.password)
+	}
+	for name, text := range map[string]string{"stdout (report)": out, "stderr (engine log)": res.stderr} {
+		if strings.Contains(text, e.password) {
+			t.Errorf("the registry password appears in the CLI's %s", name)
+		}
+	}
+	r := parseReport(t, out)
+	checked := 0
+	for _, img := range r.Results {
+		for _, ref := range img.References {
+			idx, err := remote.Index(parseRef(t, ref), e.remoteOpts()...)
+			if err != nil {
+				t.Fatalf("%s: %v", ref, err)
+			}
+			raw, _ := idx.RawManifest()
+			if bytes.Contains(raw, pw) {
+				t.Errorf("%s: password in the index manifest", ref)
+			}
+			im, _ := idx.IndexManifest()
+			for _, d := range im.Manifests {
+				m, err := idx.Image(d.Digest)
+				if err != nil {
+					t.Fatal(err)
+				}
+				raw, _ := m.RawManifest()
+				cfg, _ := m.RawConfigFile()
+				if bytes.Contains(raw, pw) || bytes.Contains(cfg, pw) {
+					t.Errorf("%s %s: password in the manifest or config", ref, d.Platform)
+				}
+				layers, err := m.Layers()
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, l := range layers {
+					rc, err := l.Uncompressed()
+					if err != nil {
+						t.Fatal(err)
+					}
+					b, err := io.ReadAll(rc)
+					rc.Close()
+					if err != nil {
+						t.Fatal(err)
+					}
+					if bytes.Contains(b, pw) {
+						d, _ := l.Digest()
+						t.Errorf("%s %s: password in layer %s", ref, d, d)
+					}
+					checked++
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no layer was checked")
+	}
+	t.Logf("e2e: password absent from stdout, stderr, %d images' manifests, configs and %d layers", len(r.Results), checked)
+}
