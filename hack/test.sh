@@ -19,6 +19,9 @@ if [ -z "$short" ]; then
   hack/engine.sh status
 fi
 
+echo "--- actionlint (.github/workflows)"
+hack/lint-workflows.sh
+
 echo "--- go vet (root module and ci/ module)"
 go vet ./...
 (cd ci && go vet ./...)

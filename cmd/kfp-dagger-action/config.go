@@ -1,0 +1,249 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/kfp-dagger/kfp-dagger/internal/catalog"
+)
+
+// Commands are the kfp functions the action runs, in the order errors name them.
+var Commands = []string{"test", "build-all", "plan", "publish-all"}
+
+const (
+	defaultRegistry    = "ghcr.io/kubeflow"
+	defaultSource      = "."
+	defaultConcurrency = 2
+	// PasswordEnv is the child environment variable that carries the
+	// registry password; dagger reads it as a Secret through env:.
+	PasswordEnv = "KFP_REGISTRY_PASSWORD"
+	// passwordInput is the environment variable GitHub sets for the
+	// password input; it is kept out of the child's environment.
+	passwordInput = "INPUT_PASSWORD"
+)
+
+// Config is the action's inputs.
+type Config struct {
+	Command     string
+	Registry    string
+	Username    string
+	Password    string
+	Images      []string
+	Platforms   []string
+	Smoke       bool
+	Latest      bool
+	Force       bool
+	Concurrency int
+	Source      string
+	Module      string
+	// Notices are input fixes worth telling the user about.
+	Notices []string
+}
+
+// readConfig reads and checks the action inputs; actor is the username
+// used when the username input is empty.
+func readConfig(input func(string) string, actor string) (Config, error) {
+	c := Config{
+		Command:  input("command"),
+		Registry: orDefault(input("registry"), defaultRegistry),
+		Username: orDefault(input("username"), actor),
+		Password: input("password"),
+		Source:   orDefault(input("source"), defaultSource),
+		Module:   input("module"),
+		Images:   splitList(input("images")),
+	}
+	if !validCommand(c.Command) {
+		return c, fmt.Errorf("invalid command %q: want one of %s", c.Command, strings.Join(Commands, ", "))
+	}
+	if lower := strings.ToLower(c.Registry); lower != c.Registry {
+		// Registry paths must be lowercase; github.repository_owner may not be.
+		c.Notices = append(c.Notices, fmt.Sprintf("registry %s has upper-case letters: using %s", c.Registry, lower))
+		c.Registry = lower
+	}
+	var err error
+	if exclude := splitList(input("exclude")); len(exclude) > 0 {
+		if c.Command == "test" {
+			return c, fmt.Errorf("input exclude applies to build-all, plan and publish-all, not test")
+		}
+		if len(c.Images) > 0 {
+			return c, fmt.Errorf("set the images input or the exclude input, not both")
+		}
+		if c.Images, err = allImagesBut(exclude); err != nil {
+			return c, err
+		}
+	}
+	if c.Platforms = splitList(input("platforms")); len(c.Platforms) > 0 && c.Command != "build-all" {
+		return c, fmt.Errorf("input platforms applies only to build-all, not %s", c.Command)
+	}
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{"latest", &c.Latest}, {"force", &c.Force}, {"smoke", &c.Smoke}} {
+		if *b.dst, err = parseBool(b.name, input(b.name)); err != nil {
+			return c, err
+		}
+	}
+	c.Concurrency = defaultConcurrency
+	if s := input("concurrency"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("invalid concurrency %q: want a whole number of at least 1", s)
+		}
+		c.Concurrency = n
+	}
+	if c.Command == "publish-all" && (c.Username == "" || c.Password == "") {
+		return c, fmt.Errorf("publish-all needs registry credentials: set the username and password inputs")
+	}
+	return c, nil
+}
+
+// allImagesBut is the name of every catalog image except the excluded ones.
+func allImagesBut(exclude []string) ([]string, error) {
+	drop := map[string]bool{}
+	for _, e := range exclude {
+		img, err := catalog.Lookup(e)
+		if err != nil {
+			return nil, fmt.Errorf("input exclude: %w", err)
+		}
+		drop[img.Name] = true
+	}
+	var out []string
+	for _, img := range catalog.All() {
+		if !drop[img.Name] {
+			out = append(out, img.Name)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("input exclude leaves no image to build")
+	}
+	return out, nil
+}
+
+func validCommand(c string) bool {
+	for _, v := range Commands {
+		if c == v {
+			return true
+		}
+	}
+	return false
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// splitList splits a comma-separated input, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func parseBool(name, v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	}
+	return false, fmt.Errorf("invalid %s %q: want true or false", name, v)
+}
+
+// versionRE is a release version, X.Y.Z or X.Y.Z-PRERELEASE, as the tag
+// rules of internal/tags accept it.
+var versionRE = regexp.MustCompile(`^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)` +
+	`(-(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)(\.(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*))*)?$`)
+
+// commitRE is a full lowercase commit id.
+var commitRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
+
+// Version is what the event builds: "master", a release "X.Y.Z", or "" for
+// any other ref (pull requests, other branches).
+type Version struct {
+	Value string
+	// Notice is set when the tag needed fixing, e.g. a dropped leading v.
+	Notice string
+}
+
+// resolveVersion maps GITHUB_REF to the version the kfp module builds.
+func resolveVersion(ref string) (Version, error) {
+	switch {
+	case ref == "refs/heads/master":
+		return Version{Value: "master"}, nil
+	case strings.HasPrefix(ref, "refs/tags/"):
+		tag := strings.TrimPrefix(ref, "refs/tags/")
+		if versionRE.MatchString(tag) {
+			return Version{Value: tag}, nil
+		}
+		if strings.HasPrefix(tag, "v") && versionRE.MatchString(tag[1:]) {
+			return Version{Value: tag[1:], Notice: fmt.Sprintf("tag %s has a leading v: building it as version %s", tag, tag[1:])}, nil
+		}
+		return Version{}, fmt.Errorf("tag %q is not a release version: want X.Y.Z or X.Y.Z-PRERELEASE (optionally with a leading v), e.g. 2.5.0", tag)
+	}
+	return Version{}, nil
+}
+
+// daggerArgs is the argv of the dagger call, without the program name. It
+// never contains the password: publish-all and build-all read it from
+// PasswordEnv.
+func daggerArgs(c Config, commit, version string, epoch int64, resultsDir string) []string {
+	args := []string{"--progress=plain", "call"}
+	if c.Module != "" {
+		args = append(args, "-m", c.Module)
+	}
+	args = append(args, "--source="+c.Source, "--commit="+commit)
+	if version != "" {
+		args = append(args, "--version="+version)
+	}
+	args = append(args, "--source-date-epoch="+strconv.FormatInt(epoch, 10), c.Command)
+	images := func() {
+		if len(c.Images) > 0 {
+			args = append(args, "--images="+strings.Join(c.Images, ","))
+		}
+	}
+	concurrency := "--concurrency=" + strconv.Itoa(c.Concurrency)
+	switch c.Command {
+	case "test":
+		args = append(args, "--component=all", concurrency, "--ignore-failures", "export", "--path="+resultsDir)
+	case "build-all":
+		args = append(args, "--format=markdown", concurrency)
+		images()
+		if len(c.Platforms) > 0 {
+			args = append(args, "--platforms="+strings.Join(c.Platforms, ","))
+		}
+		if c.Smoke {
+			args = append(args, "--smoke")
+		}
+		// kfp-release is built FROM a kfp-api-generator pushed first; that
+		// needs a registry with credentials, so only pass one that has them.
+		if c.Password != "" {
+			args = append(args, "--registry="+c.Registry, "--username="+c.Username, "--password=env:"+PasswordEnv)
+		}
+	case "plan":
+		args = append(args, "--registry="+c.Registry, "--format=text")
+		images()
+		if c.Latest {
+			args = append(args, "--latest")
+		}
+	case "publish-all":
+		args = append(args, "--registry="+c.Registry, "--username="+c.Username, "--password=env:"+PasswordEnv, "--format=markdown")
+		images()
+		if c.Latest {
+			args = append(args, "--latest")
+		}
+		if c.Force {
+			args = append(args, "--force")
+		}
+		args = append(args, concurrency)
+	}
+	return args
+}

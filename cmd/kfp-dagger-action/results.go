@@ -1,0 +1,58 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// TestSummary is one component's entry in the summary.json that `kfp test`
+// exports.
+type TestSummary struct {
+	Component   string   `json:"component"`
+	Passed      int      `json:"passed"`
+	Failed      int      `json:"failed"`
+	Skipped     int      `json:"skipped"`
+	Seconds     float64  `json:"duration_seconds"`
+	FailedTests []string `json:"failed_tests"`
+}
+
+// readTestResults reads summary.json from dir and renders the Markdown
+// report. It returns an error naming the failing tests when any failed.
+func readTestResults(dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		return "", fmt.Errorf("read the test results: %w", err)
+	}
+	var sums []TestSummary
+	if err := json.Unmarshal(b, &sums); err != nil {
+		return "", fmt.Errorf("read the test results: %s: %w", filepath.Join(dir, "summary.json"), err)
+	}
+	if len(sums) == 0 {
+		return "", fmt.Errorf("read the test results: %s lists no component", filepath.Join(dir, "summary.json"))
+	}
+	var md strings.Builder
+	md.WriteString("## kfp-dagger test\n\n| component | passed | failed | skipped | duration |\n| --- | --- | --- | --- | --- |\n")
+	var failing []string
+	for _, s := range sums {
+		fmt.Fprintf(&md, "| %s | %d | %d | %d | %.1fs |\n", s.Component, s.Passed, s.Failed, s.Skipped, s.Seconds)
+		if s.Failed > 0 || len(s.FailedTests) > 0 {
+			line := fmt.Sprintf("%s: %d failed", s.Component, max(s.Failed, len(s.FailedTests)))
+			if len(s.FailedTests) > 0 {
+				line += " (" + strings.Join(s.FailedTests, ", ") + ")"
+			}
+			failing = append(failing, line)
+		}
+	}
+	if len(failing) == 0 {
+		return md.String(), nil
+	}
+	md.WriteString("\n**Failing tests**\n\n")
+	for _, f := range failing {
+		md.WriteString("- " + f + "\n")
+	}
+	return md.String(), errors.New("tests failed: " + strings.Join(failing, "; "))
+}
