@@ -224,19 +224,24 @@ func (m *Kfp) BuildAll(
 		})
 		for i, err := range errs {
 			if err != nil && results[i].Status == "" {
-				results[i] = report.ImageResult{Image: jobs[i].img.Name, Platforms: []string{jobs[i].platform}, Status: report.StatusFailed, Error: err.Error()}
+				// never started: --fail-fast stopped the run
+				results[i] = report.ImageResult{Image: jobs[i].img.Name, Platforms: []string{jobs[i].platform}, Status: report.StatusSkipped, Error: err.Error()}
 			}
 		}
 		rep.Results = append(rep.Results, results...)
 	}
 	run(first, "")
 	if len(later) > 0 {
-		base, err := m.stageDependencies(ctx, later, registry, username, password)
-		if err != nil {
+		switch base, err := m.stageDependencies(ctx, later, registry, username, password); {
+		case errors.Is(err, errNoStagingRegistry):
+			for _, j := range later {
+				rep.Results = append(rep.Results, report.ImageResult{Image: j.img.Name, Platforms: []string{j.platform}, Status: report.StatusSkipped, Error: err.Error()})
+			}
+		case err != nil:
 			for _, j := range later {
 				rep.Results = append(rep.Results, report.ImageResult{Image: j.img.Name, Platforms: []string{j.platform}, Status: report.StatusFailed, Error: err.Error()})
 			}
-		} else {
+		default:
 			run(later, base)
 		}
 	}
@@ -250,6 +255,9 @@ func (m *Kfp) BuildAll(
 	return out, nil
 }
 
+// errNoStagingRegistry says why an image built FROM another is skipped.
+var errNoStagingRegistry = errors.New("skipped without --registry")
+
 // stageDependencies pushes the image that the later jobs are built FROM
 // (kfp-api-generator for kfp-release) and returns its digest reference.
 func (m *Kfp) stageDependencies(ctx context.Context, later []buildJob, registry, username string, password *dagger.Secret) (string, error) {
@@ -258,7 +266,7 @@ func (m *Kfp) stageDependencies(ctx context.Context, later []buildJob, registry,
 		return "", err
 	}
 	if registry == "" {
-		return "", fmt.Errorf("%s is built FROM %s, which must be pushed first: pass --registry (and credentials)", later[0].img.Name, dep.Name)
+		return "", fmt.Errorf("%w: %s is built FROM %s, which must be pushed first", errNoStagingRegistry, later[0].img.Name, dep.Name)
 	}
 	ts, err := m.plan([]catalog.Image{dep}, registry, false)
 	if err != nil {

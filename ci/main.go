@@ -37,7 +37,7 @@ func New(
 	// KFP source tree: a KFP checkout (--source=.) or, by default, the
 	// KFP-shaped sample tree in this repository.
 	// +defaultPath="/sample"
-	// +ignore=["**/node_modules", "**/__pycache__", "**/.pytest_cache", ".git/objects", "**/build"]
+	// +ignore=["**/node_modules", "**/__pycache__", "**/.pytest_cache", ".git/objects", "frontend/build"]
 	source *dagger.Directory,
 	// Full source commit (40 hex characters); read from the source's .git when empty.
 	// +optional

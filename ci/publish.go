@@ -10,6 +10,7 @@ import (
 	"github.com/kfp-dagger/kfp-dagger/ci/internal/dagger"
 	"github.com/kfp-dagger/kfp-dagger/internal/catalog"
 	"github.com/kfp-dagger/kfp-dagger/internal/fanout"
+	"github.com/kfp-dagger/kfp-dagger/internal/gitsource"
 	"github.com/kfp-dagger/kfp-dagger/internal/regerr"
 	"github.com/kfp-dagger/kfp-dagger/internal/report"
 	"github.com/kfp-dagger/kfp-dagger/internal/retry"
@@ -161,8 +162,8 @@ func (p publisher) checkImmutable(ctx context.Context, t target) error {
 		return nil
 	}
 	for i, tag := range t.tags {
-		if !tags.Immutable(tag) || len(tag) == 40 { // commit tags name the same content again
-			continue
+		if !tags.Immutable(tag) || gitsource.IsCommit(tag) {
+			continue // a commit tag names the same content again: rebuilding a commit is reproducible
 		}
 		ok, err := p.exists(ctx, t.refs[i])
 		if err != nil {

@@ -32,6 +32,18 @@ func requireEnv(t *testing.T) env {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped with -short")
 	}
+	return checkEnv(t)
+}
+
+// requireEnvB is requireEnv for benchmarks.
+func requireEnvB(b *testing.B) env {
+	b.Helper()
+	return checkEnv(b)
+}
+
+// checkEnv fails tb unless the engine socket, the CLI and the registry are there.
+func checkEnv(t testing.TB) env {
+	t.Helper()
 	host := os.Getenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST")
 	sock, ok := strings.CutPrefix(host, "unix://")
 	if !ok {
@@ -73,6 +85,17 @@ type result struct {
 
 // dagger runs `dagger --progress=plain call ARGS` from the repository root.
 func (e env) dagger(t *testing.T, args ...string) result {
+	t.Helper()
+	return e.run(t, args...)
+}
+
+// daggerB is dagger for benchmarks.
+func (e env) daggerB(b *testing.B, args ...string) result {
+	b.Helper()
+	return e.run(b, args...)
+}
+
+func (e env) run(t testing.TB, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()

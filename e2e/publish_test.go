@@ -99,8 +99,8 @@ func TestPublishWrongPasswordPushesNothing(t *testing.T) {
 	}
 	stderr := e.dagger(t, "--commit="+testCommit, "publish", "--image=metadata-envoy",
 		"--registry="+repo, "--username="+e.username, "--password=file:"+bad).mustFail(t)
-	if !strings.Contains(stderr, "401 Unauthorized") && !strings.Contains(stderr, "authentication required") {
-		t.Errorf("error does not say the credentials were refused:\n%s", tail(stderr, 20))
+	if line := errorLine(stderr); !strings.Contains(line, `refused the credentials for user "kfp" (401 Unauthorized)`) {
+		t.Errorf("error line %q does not say the credentials were refused", line)
 	}
 	if strings.Contains(stderr, "not-the-password") {
 		t.Errorf("the password appears in the CLI output")
