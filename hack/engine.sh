@@ -182,7 +182,11 @@ start_registries() {
     printf '%s' "$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')" > "$H/conf/registry-password"
     chmod 600 "$H/conf/registry-password"
   fi
-  "$H/bin/devtool" htpasswd --user kfp --password-file "$H/conf/registry-password" > "$H/conf/htpasswd"
+  # Written once, atomically: the registry rereads the file while it runs.
+  if [ ! -s "$H/conf/htpasswd" ] || [ "$H/conf/registry-password" -nt "$H/conf/htpasswd" ]; then
+    "$H/bin/devtool" htpasswd --user kfp --password-file "$H/conf/registry-password" > "$H/conf/htpasswd.tmp"
+    mv "$H/conf/htpasswd.tmp" "$H/conf/htpasswd"
+  fi
   start_registry mirror "$MIRROR_PORT" no
   start_registry registry "$REGISTRY_PORT" yes
 }
