@@ -5,6 +5,7 @@ go 1.26.1
 require (
 	github.com/google/go-containerregistry v0.21.4
 	github.com/sethvargo/go-githubactions v1.4.0
+	go.etcd.io/bbolt v1.4.3
 	golang.org/x/crypto v0.51.0
 	golang.org/x/sync v0.20.0
 )

@@ -135,6 +135,7 @@ type publisher struct {
 	password *dagger.Secret
 	policy   retry.Policy
 	force    bool
+	chain    supplyChain
 }
 
 func (p publisher) auth(c *dagger.Container) *dagger.Container {
@@ -194,6 +195,9 @@ func (m *Kfp) push(ctx context.Context, p publisher, t target, baseImage string)
 		}
 		variants = append(variants, ctr)
 	}
+	if err := m.scanGate(ctx, t.img, t.img.Platforms, variants, p.chain.scan); err != nil {
+		return fail(err)
+	}
 	for _, ref := range t.refs {
 		var out string
 		stats, err := p.policy.Do(ctx, func(ctx context.Context) error {
@@ -214,6 +218,9 @@ func (m *Kfp) push(ctx context.Context, p publisher, t target, baseImage string)
 		}
 		res.Digest = digest
 		res.References = append(res.References, out)
+	}
+	if _, err := m.attachSBOMs(ctx, res.References[0], t.img.Platforms, variants, p.chain.sbom); err != nil {
+		return fail(fmt.Errorf("pushed %s, but %w", res.References[0], err))
 	}
 	for _, v := range variants {
 		if n, err := v.AsTarball().Size(ctx); err == nil {
@@ -257,7 +264,7 @@ func (m *Kfp) Publish(
 	if err != nil {
 		return "", err
 	}
-	rep, err := m.publishAll(ctx, []catalog.Image{img}, registry, username, password, latest, force, 1, true, retryBudget)
+	rep, err := m.publishAll(ctx, []catalog.Image{img}, registry, username, password, latest, force, 1, true, retryBudget, supplyChain{})
 	if err != nil {
 		return "", err
 	}
@@ -316,9 +323,48 @@ func (m *Kfp) PublishAll(
 	// +optional
 	// +default="markdown"
 	format string,
+	// Scan every image with Trivy before it is pushed; an image with a vulnerability at or above --severity is not pushed.
+	// +optional
+	scan bool,
+	// Lowest severity that blocks a push: LOW, MEDIUM, HIGH or CRITICAL.
+	// +optional
+	// +default="HIGH"
+	severity string,
+	// Leave out vulnerabilities that have no fixed version yet.
+	// +optional
+	ignoreUnfixed bool,
+	// Trivy vulnerability DB (OCI artifact).
+	// +optional
+	// +default="ghcr.io/aquasecurity/trivy-db:2"
+	dbRepository string,
+	// Tunnel to a loopback registry holding the DB, e.g. tcp://localhost:5000.
+	// +optional
+	dbRegistry *dagger.Service,
+	// Image that provides the trivy binary.
+	// +optional
+	// +default="aquasec/trivy:0.74.0"
+	trivyImage string,
+	// Attach each platform's SBOM to the pushed image with cosign.
+	// +optional
+	sbom bool,
+	// SBOM format: spdx-json or cyclonedx-json.
+	// +optional
+	// +default="spdx-json"
+	sbomFormat string,
+	// Tunnel to a loopback publish registry for cosign, e.g. tcp://localhost:5000.
+	// +optional
+	registryTunnel *dagger.Service,
+	// Image that provides the cosign binary.
+	// +optional
+	// +default="gcr.io/projectsigstore/cosign:v3.1.3"
+	cosignImage string,
 ) (string, error) {
 	if format != "markdown" && format != "json" {
 		return "", fmt.Errorf("invalid format %q: want markdown or json", format)
+	}
+	chain, err := newSupplyChain(scan, severity, ignoreUnfixed, dbRepository, dbRegistry, trivyImage, sbom, sbomFormat, cosignImage, username, password, registryTunnel)
+	if err != nil {
+		return "", err
 	}
 	sel, err := catalog.Select(images)
 	if err != nil {
@@ -327,7 +373,7 @@ func (m *Kfp) PublishAll(
 	if dryRun {
 		return m.Plan(images, registry, latest, map[string]string{"markdown": "text", "json": "json"}[format])
 	}
-	rep, err := m.publishAll(ctx, sel, registry, username, password, latest, force, concurrency, failFast, retryBudget)
+	rep, err := m.publishAll(ctx, sel, registry, username, password, latest, force, concurrency, failFast, retryBudget, chain)
 	if err != nil {
 		return "", err
 	}
@@ -343,7 +389,7 @@ func (m *Kfp) PublishAll(
 
 // publishAll validates everything, checks release tags, then pushes: images
 // that others are built FROM first, the rest in parallel.
-func (m *Kfp) publishAll(ctx context.Context, sel []catalog.Image, registry, username string, password *dagger.Secret, latest, force bool, concurrency int, failFast bool, retryBudget string) (report.Report, error) {
+func (m *Kfp) publishAll(ctx context.Context, sel []catalog.Image, registry, username string, password *dagger.Secret, latest, force bool, concurrency int, failFast bool, retryBudget string, chain supplyChain) (report.Report, error) {
 	rep := report.Report{Title: "kfp-dagger publish"}
 	if err := fanout.ValidateConcurrency(concurrency); err != nil {
 		return rep, err
@@ -356,7 +402,7 @@ func (m *Kfp) publishAll(ctx context.Context, sel []catalog.Image, registry, use
 	if err != nil {
 		return rep, err
 	}
-	p := publisher{registry: registry, username: username, password: password, policy: policy, force: force}
+	p := publisher{registry: registry, username: username, password: password, policy: policy, force: force, chain: chain}
 	for _, t := range ts {
 		if err := p.checkImmutable(ctx, t); err != nil {
 			return rep, err

@@ -202,6 +202,16 @@ push_base_images() {
   touch "$stamp"
 }
 
+# push_tool_images pushes the Trivy and cosign images the module's scan, sbom,
+# sign and verify run (hack/tool-images.sh; binaries cached under $C/tools).
+push_tool_images() {
+  local stamp="$H/mirror/pushed-tools-$(hash_of "$HACK_DIR/tool-images.sh" "$HACK_DIR/base-images.sh")-$DEBIAN_SUITE"
+  [ -f "$stamp" ] && return 0
+  GO_TOOLCHAIN_VERSION=$GO_TOOLCHAIN_VERSION NODE_VERSION=$NODE_VERSION DEBIAN_SUITE=$DEBIAN_SUITE \
+    DEVTOOL="$H/bin/devtool" bash "$HACK_DIR/tool-images.sh" push "127.0.0.1:$MIRROR_PORT"
+  touch "$stamp"
+}
+
 # --- Go SDK runtime image (the engine's builtin content) -----------------------
 
 # The engine loads its Go SDK image from a local OCI content store. We assemble it
@@ -333,6 +343,7 @@ cmd_up() {
   load_ports
   start_registries
   push_base_images
+  push_tool_images
   build_gosdk_image
   start_engine
   log "up in $((SECONDS - t0)) s; run: eval \"\$($0 env)\""

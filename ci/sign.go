@@ -1,0 +1,477 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kfp-dagger/kfp-dagger/ci/internal/dagger"
+	"github.com/kfp-dagger/kfp-dagger/internal/catalog"
+	"github.com/kfp-dagger/kfp-dagger/internal/signing"
+	"github.com/kfp-dagger/kfp-dagger/internal/vulnscan"
+)
+
+const (
+	// defaultCosignImage is cosign's official image at the pinned version.
+	defaultCosignImage = "gcr.io/projectsigstore/cosign:v3.1.3"
+	// registryAlias is the host name a tunnelled registry has in the container.
+	registryAlias = "kfp-registry"
+)
+
+// cosignOptions is how cosign reaches and authenticates to a registry.
+type cosignOptions struct {
+	image    string
+	username string
+	password *dagger.Secret
+	tunnel   *dagger.Service // to a loopback registry, plain http
+}
+
+// secretNamed makes a Secret whose name is derived from its value, so equal
+// values share one secret and different ones never collide.
+func secretNamed(prefix, value string) *dagger.Secret {
+	h := sha256.Sum256([]byte(value))
+	return dag.SetSecret(prefix+"-"+hex.EncodeToString(h[:8]), value)
+}
+
+// container returns a cosign container that reaches ref's registry, and ref
+// as the container names it. Registry credentials become a docker
+// config.json mounted from a Secret, never an argument or a plain variable.
+// Every call gets a fresh nonce so nothing is answered from the cache.
+func (o cosignOptions) container(ctx context.Context, ref string) (*dagger.Container, string, signing.Registry, error) {
+	var reg signing.Registry
+	if _, _, err := signing.SplitHost(ref); err != nil {
+		return nil, "", reg, err
+	}
+	ctr := cosignContainer(o.image)
+	in := ref
+	if o.tunnel != nil {
+		var err error
+		if ctr, in, err = withTunnel(ctx, ctr, o.tunnel, registryAlias, ref); err != nil {
+			return nil, "", reg, err
+		}
+		reg.HTTP = true
+	}
+	if o.username != "" && o.password != nil {
+		host, _, _ := signing.SplitHost(in)
+		pw, err := o.password.Plaintext(ctx)
+		if err != nil {
+			return nil, "", reg, fmt.Errorf("registry password: %w", oneLine(err))
+		}
+		cfg, err := signing.DockerConfig(host, o.username, pw)
+		if err != nil {
+			return nil, "", reg, err
+		}
+		ctr = ctr.WithMountedSecret("/kfp/docker/config.json", secretNamed("kfp-docker-config", string(cfg))).
+			WithEnvVariable("DOCKER_CONFIG", "/kfp/docker")
+	}
+	return ctr, in, reg, nil
+}
+
+// cosignContainer is the cosign image run as root (so mounted secrets are
+// readable whatever user the image names; the official one is distroless
+// and has no shell), with a fresh nonce so nothing is answered from the
+// cache.
+func cosignContainer(image string) *dagger.Container {
+	return dag.Container().From(image).
+		WithUser("0:0").
+		WithEnvVariable("HOME", "/tmp").
+		WithEnvVariable("KFP_NONCE", time.Now().UTC().Format(time.RFC3339Nano))
+}
+
+// KeyPair generates a cosign key pair offline and returns cosign.key (the
+// private key, encrypted with the password, or with an empty password when
+// none is given) and cosign.pub, for key-based sign and verify.
+// +cache="never"
+func (m *Kfp) KeyPair(
+	ctx context.Context,
+	// Password that encrypts the private key.
+	// +optional
+	password *dagger.Secret,
+	// Image that provides the cosign binary.
+	// +optional
+	// +default="gcr.io/projectsigstore/cosign:v3.1.3"
+	cosignImage string,
+) (*dagger.Directory, error) {
+	ctr := cosignContainer(cosignImage).WithDirectory("/out", dag.Directory()).WithWorkdir("/out")
+	if password != nil {
+		ctr = ctr.WithSecretVariable("COSIGN_PASSWORD", password)
+	} else {
+		ctr = ctr.WithEnvVariable("COSIGN_PASSWORD", "")
+	}
+	dir := ctr.WithExec([]string{"cosign", "generate-key-pair", "--output-key-prefix", "/out/cosign"}).Directory("/out")
+	if _, err := dir.Sync(ctx); err != nil {
+		return nil, fmt.Errorf("key-pair: %w", oneLine(err))
+	}
+	return dir, nil
+}
+
+// resolve returns ref by digest, both as the caller and as the container
+// name it; a tag is resolved in the registry.
+func (o cosignOptions) resolve(ctx context.Context, ctr *dagger.Container, reg signing.Registry, ref, in string) (string, string, error) {
+	out, err := ctr.WithExec(signing.DigestArgs(reg, in)).Stdout(ctx)
+	if err != nil {
+		return "", "", fmt.Errorf("resolve %s: %w", ref, oneLine(err))
+	}
+	d, err := signing.Digest(out)
+	if err != nil {
+		return "", "", fmt.Errorf("resolve %s: %w", ref, err)
+	}
+	outer, err := signing.WithDigest(ref, d)
+	if err != nil {
+		return "", "", err
+	}
+	inner, err := signing.WithDigest(in, d)
+	return outer, inner, err
+}
+
+// Sign signs an image in a registry with cosign and returns the signed
+// reference by digest. Key-based (--key, a cosign private key as a Secret)
+// works offline: the signature goes to the registry only, not to Rekor,
+// unless --tlog. Keyless signs with a Fulcio certificate for an OIDC
+// identity and records in Rekor: pass --oidc-token, or on GitHub Actions
+// (job permission id-token: write) --actions-id-token-request-url and
+// --actions-id-token-request-token, which this function exchanges for a
+// token with audience sigstore. An index is signed with every platform
+// manifest in it (--recursive, the default).
+// +cache="never"
+func (m *Kfp) Sign(
+	ctx context.Context,
+	// Image to sign, by tag or digest, e.g. ghcr.io/kubeflow/kfp-driver:2.5.0.
+	ref string,
+	// Cosign private key (cosign.key) for key-based signing.
+	// +optional
+	key *dagger.Secret,
+	// Password of the private key; empty when not given.
+	// +optional
+	keyPassword *dagger.Secret,
+	// Also record a key-based signature in Rekor (needs the network).
+	// +optional
+	tlog bool,
+	// OIDC identity token for keyless signing (audience sigstore).
+	// +optional
+	oidcToken *dagger.Secret,
+	// GitHub Actions: the job's ACTIONS_ID_TOKEN_REQUEST_URL, for keyless signing.
+	// +optional
+	actionsIdTokenRequestUrl string,
+	// GitHub Actions: the job's ACTIONS_ID_TOKEN_REQUEST_TOKEN.
+	// +optional
+	actionsIdTokenRequestToken *dagger.Secret,
+	// Fulcio of a private Sigstore instance (keyless); the public-good instance by default.
+	// +optional
+	fulcioUrl string,
+	// Rekor of a private Sigstore instance (keyless).
+	// +optional
+	rekorUrl string,
+	// Sign every platform manifest of an index too.
+	// +optional
+	// +default=true
+	recursive bool,
+	// Registry user name.
+	// +optional
+	username string,
+	// Registry password or token.
+	// +optional
+	password *dagger.Secret,
+	// Tunnel to a loopback registry, e.g. tcp://localhost:5000 (plain http); ref keeps its own host.
+	// +optional
+	registryTunnel *dagger.Service,
+	// Image that provides the cosign binary.
+	// +optional
+	// +default="gcr.io/projectsigstore/cosign:v3.1.3"
+	cosignImage string,
+) (string, error) {
+	s := signing.Signer{TLog: tlog, FulcioURL: fulcioUrl, RekorURL: rekorUrl}
+	if key != nil {
+		s.KeyPath = "/kfp/cosign/cosign.key"
+	}
+	token := oidcToken
+	if token == nil && (actionsIdTokenRequestUrl != "" || actionsIdTokenRequestToken != nil) {
+		if actionsIdTokenRequestToken == nil {
+			return "", errors.New("sign: --actions-id-token-request-url needs --actions-id-token-request-token")
+		}
+		rt, err := actionsIdTokenRequestToken.Plaintext(ctx)
+		if err != nil {
+			return "", err
+		}
+		jwt, err := signing.GitHubIDToken(ctx, nil, actionsIdTokenRequestUrl, rt, signing.SigstoreAudience)
+		if err != nil {
+			return "", err
+		}
+		token = secretNamed("kfp-oidc-token", jwt)
+	}
+	if token != nil {
+		s.IdentityTokenPath = "/kfp/oidc/token"
+	}
+	if err := s.Validate(); err != nil {
+		return "", err
+	}
+	o := cosignOptions{image: cosignImage, username: username, password: password, tunnel: registryTunnel}
+	ctr, in, reg, err := o.container(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	signed, inDigest, err := o.resolve(ctx, ctr, reg, ref, in)
+	if err != nil {
+		return "", err
+	}
+	if key != nil {
+		ctr = ctr.WithMountedSecret(s.KeyPath, key)
+		if keyPassword != nil {
+			ctr = ctr.WithSecretVariable("COSIGN_PASSWORD", keyPassword)
+		} else {
+			ctr = ctr.WithEnvVariable("COSIGN_PASSWORD", "")
+		}
+	}
+	if token != nil {
+		ctr = ctr.WithMountedSecret(s.IdentityTokenPath, token)
+	}
+	args, err := signing.SignArgs(s, reg, inDigest, recursive)
+	if err != nil {
+		return "", err
+	}
+	if _, err := ctr.WithExec(args).Sync(ctx); err != nil {
+		return "", fmt.Errorf("sign %s: %w", signed, oneLine(err))
+	}
+	return signed, nil
+}
+
+// Verify checks an image's cosign signature and returns cosign's JSON
+// description of the verified signatures. Key-based: --public-key
+// (cosign.pub); keyless: --certificate-identity or
+// --certificate-identity-regexp and --certificate-oidc-issuer (GitHub
+// Actions' issuer by default).
+// +cache="never"
+func (m *Kfp) Verify(
+	ctx context.Context,
+	// Image to verify, by tag or digest.
+	ref string,
+	// Cosign public key (cosign.pub) for key-based verification.
+	// +optional
+	publicKey *dagger.File,
+	// Require a Rekor entry for a key-based signature (needs the network).
+	// +optional
+	tlog bool,
+	// Keyless: the exact signer identity, e.g. https://github.com/OWNER/REPO/.github/workflows/release.yml@refs/heads/master.
+	// +optional
+	certificateIdentity string,
+	// Keyless: a regular expression the signer identity must match.
+	// +optional
+	certificateIdentityRegexp string,
+	// Keyless: the OIDC issuer of the signer identity.
+	// +optional
+	// +default="https://token.actions.githubusercontent.com"
+	certificateOidcIssuer string,
+	// Registry user name.
+	// +optional
+	username string,
+	// Registry password or token.
+	// +optional
+	password *dagger.Secret,
+	// Tunnel to a loopback registry, e.g. tcp://localhost:5000 (plain http).
+	// +optional
+	registryTunnel *dagger.Service,
+	// Image that provides the cosign binary.
+	// +optional
+	// +default="gcr.io/projectsigstore/cosign:v3.1.3"
+	cosignImage string,
+) (string, error) {
+	v := signing.Verifier{TLog: tlog, CertificateIdentity: certificateIdentity,
+		CertificateIdentityRegexp: certificateIdentityRegexp, CertificateOIDCIssuer: certificateOidcIssuer}
+	if publicKey != nil {
+		v.PublicKeyPath = "/kfp/cosign/cosign.pub"
+	}
+	o := cosignOptions{image: cosignImage, username: username, password: password, tunnel: registryTunnel}
+	ctr, in, reg, err := o.container(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	args, err := signing.VerifyArgs(v, reg, in)
+	if err != nil {
+		return "", err
+	}
+	if publicKey != nil {
+		ctr = ctr.WithMountedFile(v.PublicKeyPath, publicKey)
+	}
+	run := ctr.WithExec(args, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
+	code, err := run.ExitCode(ctx)
+	if err != nil {
+		return "", fmt.Errorf("verify %s: %w", ref, oneLine(err))
+	}
+	stdout, _ := run.Stdout(ctx)
+	if code == 0 {
+		return stdout, nil
+	}
+	stderr, _ := run.Stderr(ctx)
+	why := signing.ExplainVerify(stderr + "\n" + stdout)
+	last := strings.Join(strings.Fields(lastLine(stderr)), " ")
+	if why == "" {
+		return "", fmt.Errorf("verify %s: cosign exited with code %d: %s", ref, code, last)
+	}
+	return "", fmt.Errorf("verify %s: %s (cosign: %s)", ref, why, last)
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+// sbomOptions is how SBOMs are made and attached to pushed images.
+type sbomOptions struct {
+	format     vulnscan.SBOMFormat
+	trivyImage string
+	cosign     cosignOptions
+}
+
+// newSBOMOptions checks the SBOM flags; call it before building anything.
+func newSBOMOptions(format, trivyImage, cosignImage, username string, password *dagger.Secret, tunnel *dagger.Service) (*sbomOptions, error) {
+	f, err := vulnscan.ParseSBOMFormat(format)
+	if err != nil {
+		return nil, err
+	}
+	return &sbomOptions{format: f, trivyImage: trivyImage,
+		cosign: cosignOptions{image: cosignImage, username: username, password: password, tunnel: tunnel}}, nil
+}
+
+// platformDigests returns the manifest digest of each platform in the index
+// the variants make, and the index's digest. Dagger pushes the same index
+// it exports, so comparing the index digest with the pushed one proves the
+// platform digests are the pushed ones.
+func platformDigests(ctx context.Context, variants []*dagger.Container, toolImage string) (string, map[string]string, error) {
+	tarball := dag.Container().AsTarball(dagger.ContainerAsTarballOpts{PlatformVariants: variants})
+	x := trivy(toolImage).WithMountedFile("/in/index.tar", tarball).WithWorkdir("/x")
+	read := func(name string) ([]byte, error) {
+		s, err := x.WithExec([]string{"tar", "-xf", "/in/index.tar", name}).File("/x/" + name).Contents(ctx)
+		return []byte(s), err
+	}
+	b, err := read("index.json")
+	if err != nil {
+		return "", nil, fmt.Errorf("read the index: %w", oneLine(err))
+	}
+	nested, ms, err := signing.PlatformManifests(b)
+	if err != nil || nested == "" {
+		return "", ms, err
+	}
+	if b, err = read("blobs/sha256/" + strings.TrimPrefix(nested, "sha256:")); err != nil {
+		return "", nil, fmt.Errorf("read the index: %w", oneLine(err))
+	}
+	_, ms, err = signing.PlatformManifests(b)
+	return nested, ms, err
+}
+
+// attachSBOMs writes the SBOM of each platform variant of an image just
+// pushed as ref (…@sha256:<index digest>) and attaches it with cosign to
+// that platform's manifest, where `cosign download sbom --platform …` finds
+// it (tag sha256-<manifest digest>.sbom). o nil means no SBOM.
+//
+// It returns one line per platform: the platform and the SBOM's tag.
+// publish calls it in Kfp.push after every tag is pushed.
+func (m *Kfp) attachSBOMs(ctx context.Context, ref string, platforms []string, variants []*dagger.Container, o *sbomOptions) ([]string, error) {
+	if o == nil {
+		return nil, nil
+	}
+	_, pushed, _ := strings.Cut(ref, "@")
+	index, ms, err := platformDigests(ctx, variants, o.trivyImage)
+	if err != nil {
+		return nil, fmt.Errorf("attach SBOM to %s: %w", ref, err)
+	}
+	if index != "" && index != pushed {
+		return nil, fmt.Errorf("attach SBOM to %s: the built index is %s, not the pushed %s", ref, index, pushed)
+	}
+	if len(variants) == 1 && index == "" {
+		// one platform is pushed as a single manifest, not an index
+		if len(ms) != 1 {
+			return nil, fmt.Errorf("attach SBOM to %s: the built image has %d manifests", ref, len(ms))
+		}
+		for _, d := range ms {
+			if d != pushed {
+				return nil, fmt.Errorf("attach SBOM to %s: the built manifest is %s, not the pushed %s", ref, d, pushed)
+			}
+		}
+		ms = map[string]string{platforms[0]: pushed}
+	}
+	var tags []string
+	for i, v := range variants {
+		d, ok := ms[platforms[i]]
+		if !ok {
+			return nil, fmt.Errorf("attach SBOM to %s: the index has no %s manifest", ref, platforms[i])
+		}
+		target, err := signing.WithDigest(ref, d)
+		if err != nil {
+			return nil, err
+		}
+		ctr, in, reg, err := o.cosign.container(ctx, target)
+		if err != nil {
+			return nil, err
+		}
+		path := "/kfp/sbom/" + o.format.File
+		args := signing.AttachSBOMArgs(reg, path, o.format.Cosign, in)
+		if _, err := ctr.WithMountedFile(path, sbomFile(v, o.format, o.trivyImage)).WithExec(args).Sync(ctx); err != nil {
+			return nil, fmt.Errorf("attach SBOM to %s (%s): %w", ref, platforms[i], oneLine(err))
+		}
+		tags = append(tags, platforms[i]+"\t"+strings.Replace(target, "@sha256:", ":sha256-", 1)+".sbom")
+	}
+	return tags, nil
+}
+
+// AttachSbom builds every platform of an image as publish does and attaches
+// each platform's SBOM to the matching manifest of the image already pushed
+// as ref, by digest (what publish returns). It fails when the build does not
+// reproduce the pushed index. Returns the SBOM tags it wrote.
+// +cache="never"
+func (m *Kfp) AttachSbom(
+	ctx context.Context,
+	// The pushed image by digest, e.g. ghcr.io/kubeflow/kfp-driver:2.5.0@sha256:… (what publish prints).
+	ref string,
+	// Image name or short name it was built from.
+	image string,
+	// SBOM format: spdx-json or cyclonedx-json.
+	// +optional
+	// +default="spdx-json"
+	format string,
+	// Registry user name.
+	// +optional
+	username string,
+	// Registry password or token.
+	// +optional
+	password *dagger.Secret,
+	// Tunnel to a loopback registry, e.g. tcp://localhost:5000 (plain http).
+	// +optional
+	registryTunnel *dagger.Service,
+	// Image that provides the trivy binary (SBOMs).
+	// +optional
+	// +default="aquasec/trivy:0.74.0"
+	trivyImage string,
+	// Image that provides the cosign binary (attachment).
+	// +optional
+	// +default="gcr.io/projectsigstore/cosign:v3.1.3"
+	cosignImage string,
+) (string, error) {
+	img, err := catalog.Lookup(image)
+	if err != nil {
+		return "", err
+	}
+	if !strings.Contains(ref, "@sha256:") {
+		return "", fmt.Errorf("attach-sbom: ref %q must name the pushed image by digest (…@sha256:…)", ref)
+	}
+	o, err := newSBOMOptions(format, trivyImage, cosignImage, username, password, registryTunnel)
+	if err != nil {
+		return "", err
+	}
+	var variants []*dagger.Container
+	for _, p := range img.Platforms {
+		ctr, err := m.build(ctx, img, p, defaultRegistry, "")
+		if err != nil {
+			return "", err
+		}
+		variants = append(variants, ctr)
+	}
+	tags, err := m.attachSBOMs(ctx, ref, img.Platforms, variants, o)
+	if err != nil {
+		return "", err
+	}
+	return strings.Join(tags, "\n") + "\n", nil
+}
