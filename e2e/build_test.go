@@ -6,28 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/kfp-dagger/kfp-dagger/internal/report"
 )
 
-// reportJSON is the part of a build-all or publish-all JSON report the tests read.
-type reportJSON struct {
-	Title   string `json:"title"`
-	Results []struct {
-		Image      string   `json:"image"`
-		Platforms  []string `json:"platforms"`
-		Digest     string   `json:"digest"`
-		Tags       []string `json:"tags"`
-		References []string `json:"references"`
-		SizeBytes  int64    `json:"size_bytes"`
-		Duration   float64  `json:"duration_seconds"`
-		Retries    int      `json:"retries"`
-		Status     string   `json:"status"`
-		Error      string   `json:"error"`
-	} `json:"results"`
-}
-
-func parseReport(t *testing.T, out string) reportJSON {
+// parseReport reads a build-all or publish-all JSON report.
+func parseReport(t *testing.T, out string) report.Report {
 	t.Helper()
-	var r reportJSON
+	var r report.Report
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("report is not JSON: %v\n%s", err, out)
 	}
@@ -48,7 +35,7 @@ func TestBuildAllSampleAMD64(t *testing.T) {
 			t.Errorf("%s %v: status %s: %s", res.Image, res.Platforms, res.Status, res.Error)
 		}
 		seen[res.Image] = true
-		t.Logf("e2e: built %s %v in %.1fs", res.Image, res.Platforms, res.Duration)
+		t.Logf("e2e: built %s %v in %s", res.Image, res.Platforms, res.Duration.Round(100*time.Millisecond))
 	}
 	if len(seen) != 15 {
 		t.Errorf("built %d images, want all 15: %v", len(seen), seen)
@@ -69,7 +56,7 @@ func TestBuildAllSampleARM64(t *testing.T) {
 		if res.Status != "built" || len(res.Platforms) != 1 || res.Platforms[0] != "linux/arm64" {
 			t.Errorf("%s: %s %v: %s", res.Image, res.Status, res.Platforms, res.Error)
 		}
-		t.Logf("e2e: built %s linux/arm64 in %.1fs", res.Image, res.Duration)
+		t.Logf("e2e: built %s linux/arm64 in %s", res.Image, res.Duration.Round(100*time.Millisecond))
 	}
 }
 
