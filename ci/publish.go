@@ -202,7 +202,13 @@ func (m *Kfp) push(ctx context.Context, p publisher, t target, baseImage string)
 		var out string
 		stats, err := p.policy.Do(ctx, func(ctx context.Context) error {
 			var err error
-			out, err = p.auth(dag.Container()).Publish(ctx, ref, dagger.ContainerPublishOpts{PlatformVariants: variants})
+			out, err = p.auth(dag.Container()).Publish(ctx, ref, dagger.ContainerPublishOpts{
+				PlatformVariants: variants,
+				// explicit, so the index an SBOM is attached to can be
+				// recomputed exactly (see platformDigests)
+				MediaTypes:        dagger.ImageMediaTypesOcimediaTypes,
+				ForcedCompression: dagger.ImageLayerCompressionGzip,
+			})
 			if err != nil && !retry.Transient(err) {
 				return retry.Permanent(err)
 			}

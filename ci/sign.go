@@ -341,7 +341,11 @@ func newSBOMOptions(format, trivyImage, cosignImage, username string, password *
 // it exports, so comparing the index digest with the pushed one proves the
 // platform digests are the pushed ones.
 func platformDigests(ctx context.Context, variants []*dagger.Container, toolImage string) (string, map[string]string, error) {
-	tarball := dag.Container().AsTarball(dagger.ContainerAsTarballOpts{PlatformVariants: variants})
+	tarball := dag.Container().AsTarball(dagger.ContainerAsTarballOpts{
+		PlatformVariants:  variants,
+		MediaTypes:        dagger.ImageMediaTypesOcimediaTypes,
+		ForcedCompression: dagger.ImageLayerCompressionGzip,
+	})
 	x := trivy(toolImage).WithMountedFile("/in/index.tar", tarball).WithWorkdir("/x")
 	read := func(name string) ([]byte, error) {
 		s, err := x.WithExec([]string{"tar", "-xf", "/in/index.tar", name}).File("/x/" + name).Contents(ctx)
