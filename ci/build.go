@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,7 +63,7 @@ func (m *Kfp) build(ctx context.Context, img catalog.Image, platform, registry, 
 		Registry: registry,
 		Created:  m.created(),
 	}
-	if needs(img, "NODE_VERSION") {
+	if slices.Contains(img.BuildArgs, "NODE_VERSION") {
 		if in.NVMRC, err = m.readOptional(ctx, "frontend/.nvmrc"); err != nil {
 			return nil, fmt.Errorf("build %s: read frontend/.nvmrc: %w", img.Name, err)
 		}
@@ -106,15 +107,6 @@ func (m *Kfp) build(ctx context.Context, img catalog.Image, platform, registry, 
 		ctr = ctr.WithLabel(l.Name, l.Value)
 	}
 	return ctr, nil
-}
-
-func needs(img catalog.Image, arg string) bool {
-	for _, a := range img.BuildArgs {
-		if a == arg {
-			return true
-		}
-	}
-	return false
 }
 
 // tagFor is the tag an image is built and pushed as: the version for

@@ -65,13 +65,12 @@ ensure_packages() {
 
 # --- engine, CLI and SDK codegen binaries ------------------------------------
 
-engine_bin_dir() {
-  # keyed by the dagger version and the patches, stubs and stand-ins we apply
-  echo "$C/dagger-$DAGGER_VERSION-$(find "$HACK_DIR/engine" -type f | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-12)"
-}
+# ENGINE_BIN holds the engine binaries, keyed by the dagger version and the
+# patches, stubs and stand-ins we apply (computed once per run).
+ENGINE_BIN="$C/dagger-$DAGGER_VERSION-$(find "$HACK_DIR/engine" -type f | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-12)"
 
 build_engine() {
-  local bin; bin=$(engine_bin_dir)
+  local bin=$ENGINE_BIN
   if [ -x "$bin/dagger-engine" ] && [ -x "$bin/dagger" ] && [ -x "$bin/codegen" ]; then
     return 0
   fi
@@ -218,7 +217,7 @@ push_tool_images() {
 # from the golang base rootfs, the codegen binary and a three-file file:// GOPROXY
 # that answers the two queries the module proxy here refuses.
 build_gosdk_image() {
-  local bin; bin=$(engine_bin_dir)
+  local bin=$ENGINE_BIN
   # GOSDK_RECIPE names what this function adds; bump it when changing the function.
   local key; key=$(echo "$GOSDK_RECIPE" | cat - "$bin/codegen" "$HACK_DIR/base-images.sh" | sha256sum | cut -c1-12)
   GOSDK_DIR="$C/gosdk-$DAGGER_VERSION-$key"
@@ -268,7 +267,7 @@ write_engine_config() {
 JSON
   mkdir -p "$H/cni-bin"
   for p in bridge firewall host-local loopback; do ln -sf "/usr/lib/cni/$p" "$H/cni-bin/$p"; done
-  ln -sf "$(engine_bin_dir)/dnsname" "$H/cni-bin/dnsname"
+  ln -sf "$ENGINE_BIN/dnsname" "$H/cni-bin/dnsname"
 }
 
 ensure_binfmt() {
@@ -283,7 +282,7 @@ ensure_binfmt() {
 }
 
 start_engine() {
-  local bin; bin=$(engine_bin_dir)
+  local bin=$ENGINE_BIN
   if pid_alive "$H/run/engine.pid" && [ -S "$H/run/engine.sock" ]; then return 0; fi
   write_engine_config
   mkdir -p "$H/state" "$H/ovl/usr-up" "$H/ovl/usr-work" "$H/ovl/etc-work"
@@ -374,7 +373,7 @@ cmd_status() {
 cmd_env() {
   [ -f "$H/conf/ports.env" ] || die "not set up yet: run hack/engine.sh up"
   load_ports
-  local bin; bin=$(engine_bin_dir)
+  local bin=$ENGINE_BIN
   cat <<ENV
 export _EXPERIMENTAL_DAGGER_RUNNER_HOST=unix://$H/run/engine.sock
 export _EXPERIMENTAL_DAGGER_CLI_BIN=$bin/dagger
