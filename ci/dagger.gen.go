@@ -227,13 +227,6 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg ref", err))
 				}
 			}
-			var image string
-			if inputArgs["image"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg image", err))
-				}
-			}
 			var format string
 			if inputArgs["format"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
@@ -276,7 +269,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cosignImage", err))
 				}
 			}
-			return (*Kfp).AttachSbom(&parent, ctx, ref, image, format, username, password, registryTunnel, trivyImage, cosignImage)
+			return (*Kfp).AttachSbom(&parent, ctx, ref, format, username, password, registryTunnel, trivyImage, cosignImage)
 		case "Build":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)

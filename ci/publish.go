@@ -204,8 +204,8 @@ func (m *Kfp) push(ctx context.Context, p publisher, t target, baseImage string)
 			var err error
 			out, err = p.auth(dag.Container()).Publish(ctx, ref, dagger.ContainerPublishOpts{
 				PlatformVariants: variants,
-				// explicit, so the index an SBOM is attached to can be
-				// recomputed exactly (see platformDigests)
+				// explicit: OCI media types and gzip layers, which every
+				// registry and runtime takes
 				MediaTypes:        dagger.ImageMediaTypesOcimediaTypes,
 				ForcedCompression: dagger.ImageLayerCompressionGzip,
 			})
@@ -225,7 +225,7 @@ func (m *Kfp) push(ctx context.Context, p publisher, t target, baseImage string)
 		res.Digest = digest
 		res.References = append(res.References, out)
 	}
-	if _, err := m.attachSBOMs(ctx, res.References[0], t.img.Platforms, variants, p.chain.sbom); err != nil {
+	if _, err := m.attachSBOMs(ctx, res.References[0], t.img.Platforms, p.chain.sbom); err != nil {
 		return fail(fmt.Errorf("pushed %s, but %w", res.References[0], err))
 	}
 	for _, v := range variants {

@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/kfp-dagger/kfp-dagger/ci/internal/dagger"
-	"github.com/kfp-dagger/kfp-dagger/internal/catalog"
+	"github.com/kfp-dagger/kfp-dagger/internal/pushed"
+	"github.com/kfp-dagger/kfp-dagger/internal/regerr"
 	"github.com/kfp-dagger/kfp-dagger/internal/signing"
 	"github.com/kfp-dagger/kfp-dagger/internal/vulnscan"
 )
@@ -336,102 +337,100 @@ func newSBOMOptions(format, trivyImage, cosignImage, username string, password *
 		cosign: cosignOptions{image: cosignImage, username: username, password: password, tunnel: tunnel}}, nil
 }
 
-// platformDigests returns the manifest digest of each platform in the index
-// the variants make, and the index's digest. Dagger pushes the same index
-// it exports, so comparing the index digest with the pushed one proves the
-// platform digests are the pushed ones.
-func platformDigests(ctx context.Context, variants []*dagger.Container, toolImage string) (string, map[string]string, error) {
-	tarball := dag.Container().AsTarball(dagger.ContainerAsTarballOpts{
-		PlatformVariants:  variants,
-		MediaTypes:        dagger.ImageMediaTypesOcimediaTypes,
-		ForcedCompression: dagger.ImageLayerCompressionGzip,
-	})
-	x := trivy(toolImage).WithMountedFile("/in/index.tar", tarball).WithWorkdir("/x")
-	read := func(name string) ([]byte, error) {
-		s, err := x.WithExec([]string{"tar", "-xf", "/in/index.tar", name}).File("/x/" + name).Contents(ctx)
-		return []byte(s), err
-	}
-	b, err := read("index.json")
-	if err != nil {
-		return "", nil, fmt.Errorf("read the index: %w", oneLine(err))
-	}
-	nested, ms, err := signing.PlatformManifests(b)
-	if err != nil || nested == "" {
-		return "", ms, err
-	}
-	if b, err = read("blobs/sha256/" + strings.TrimPrefix(nested, "sha256:")); err != nil {
-		return "", nil, fmt.Errorf("read the index: %w", oneLine(err))
-	}
-	_, ms, err = signing.PlatformManifests(b)
-	return nested, ms, err
-}
-
-// attachSBOMs writes the SBOM of each platform variant of an image just
-// pushed as ref (…@sha256:<index digest>) and attaches it with cosign to
-// that platform's manifest, where `cosign download sbom --platform …` finds
-// it (tag sha256-<manifest digest>.sbom). o nil means no SBOM.
-//
-// It returns one line per platform: the platform and the SBOM's tag.
-// publish calls it in Kfp.push after every tag is pushed.
-func (m *Kfp) attachSBOMs(ctx context.Context, ref string, platforms []string, variants []*dagger.Container, o *sbomOptions) ([]string, error) {
-	if o == nil {
-		return nil, nil
-	}
-	_, pushed, _ := strings.Cut(ref, "@")
-	index, ms, err := platformDigests(ctx, variants, o.trivyImage)
-	if err != nil {
-		return nil, fmt.Errorf("attach SBOM to %s: %w", ref, err)
-	}
-	if index != "" && index != pushed {
-		return nil, fmt.Errorf("attach SBOM to %s: the built index is %s, not the pushed %s", ref, index, pushed)
-	}
-	if len(variants) == 1 && index == "" {
-		// one platform is pushed as a single manifest, not an index
-		if len(ms) != 1 {
-			return nil, fmt.Errorf("attach SBOM to %s: the built image has %d manifests", ref, len(ms))
+// reader returns a registry reader for ref with these credentials, through
+// the tunnel when there is one.
+func (o cosignOptions) reader(ctx context.Context, ref string) (*pushed.Reader, error) {
+	var opts []pushed.Option
+	if o.username != "" && o.password != nil {
+		pw, err := o.password.Plaintext(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("registry password: %w", oneLine(err))
 		}
-		for _, d := range ms {
-			if d != pushed {
-				return nil, fmt.Errorf("attach SBOM to %s: the built manifest is %s, not the pushed %s", ref, d, pushed)
-			}
-		}
-		ms = map[string]string{platforms[0]: pushed}
+		opts = append(opts, pushed.WithBasicAuth(o.username, pw))
 	}
-	var tags []string
-	for i, v := range variants {
-		d, ok := ms[platforms[i]]
-		if !ok {
-			return nil, fmt.Errorf("attach SBOM to %s: the index has no %s manifest", ref, platforms[i])
-		}
-		target, err := signing.WithDigest(ref, d)
+	if o.tunnel != nil {
+		host, _, err := signing.SplitHost(ref)
 		if err != nil {
 			return nil, err
 		}
+		svc, err := o.tunnel.Start(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("registry tunnel: %w", oneLine(err))
+		}
+		ep, err := svc.Endpoint(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("registry tunnel: %w", oneLine(err))
+		}
+		opts = append(opts, pushed.WithTunnel(host, ep))
+	}
+	return pushed.New(opts...), nil
+}
+
+// attachSBOMs writes the SBOM of each platform of an image just pushed as
+// ref (…@sha256:<index or manifest digest>) and attaches it with cosign to
+// that platform's manifest, where `cosign download sbom --platform …` finds
+// it (tag sha256-<manifest digest>.sbom). It reads the platforms back from
+// the registry and makes each SBOM from the pushed platform image itself,
+// so the SBOM describes exactly what the registry holds. When want is not
+// nil, the pushed platforms must be exactly those. o nil means no SBOM.
+//
+// It returns one line per platform: the platform and the SBOM's tag.
+// publish calls it in Kfp.push after every tag is pushed.
+func (m *Kfp) attachSBOMs(ctx context.Context, ref string, want []string, o *sbomOptions) ([]string, error) {
+	if o == nil {
+		return nil, nil
+	}
+	host, _, err := signing.SplitHost(ref)
+	if err != nil {
+		return nil, fmt.Errorf("attach SBOM: %w", err)
+	}
+	r, err := o.cosign.reader(ctx, ref)
+	if err != nil {
+		return nil, fmt.Errorf("attach SBOM to %s: %w", ref, err)
+	}
+	got, err := r.Read(ctx, ref)
+	if err != nil {
+		return nil, fmt.Errorf("attach SBOM: %w", regerr.Explain("read back "+ref, host, o.cosign.username, errors.Unwrap(err)))
+	}
+	if want != nil {
+		if err := pushed.SamePlatforms(want, got); err != nil {
+			return nil, fmt.Errorf("attach SBOM to %s: %w", ref, err)
+		}
+	}
+	var tags []string
+	for _, p := range got {
+		target, err := signing.WithDigest(ref, p.Manifest)
+		if err != nil {
+			return nil, err
+		}
+		img := dag.Container(dagger.ContainerOpts{Platform: dagger.Platform(p.Platform)})
+		if o.cosign.username != "" && o.cosign.password != nil {
+			img = img.WithRegistryAuth(host, o.cosign.username, o.cosign.password)
+		}
+		img = img.From(target)
 		ctr, in, reg, err := o.cosign.container(ctx, target)
 		if err != nil {
 			return nil, err
 		}
 		path := "/kfp/sbom/" + o.format.File
 		args := signing.AttachSBOMArgs(reg, path, o.format.Cosign, in)
-		if _, err := ctr.WithMountedFile(path, sbomFile(v, o.format, o.trivyImage)).WithExec(args).Sync(ctx); err != nil {
-			return nil, fmt.Errorf("attach SBOM to %s (%s): %w", ref, platforms[i], oneLine(err))
+		if _, err := ctr.WithMountedFile(path, sbomFile(img, o.format, o.trivyImage)).WithExec(args).Sync(ctx); err != nil {
+			return nil, fmt.Errorf("attach SBOM to %s (%s): %w", ref, p.Platform, oneLine(err))
 		}
-		tags = append(tags, platforms[i]+"\t"+strings.Replace(target, "@sha256:", ":sha256-", 1)+".sbom")
+		tags = append(tags, p.Platform+"\t"+strings.Replace(target, "@sha256:", ":sha256-", 1)+".sbom")
 	}
 	return tags, nil
 }
 
-// AttachSbom builds every platform of an image as publish does and attaches
-// each platform's SBOM to the matching manifest of the image already pushed
-// as ref, by digest (what publish returns). It fails when the build does not
-// reproduce the pushed index. Returns the SBOM tags it wrote.
+// AttachSbom makes the SBOM of each platform of an image already pushed as
+// ref, by digest (what publish returns), from the pushed image itself, and
+// attaches it to that platform's manifest with cosign. Returns the SBOM tags
+// it wrote.
 // +cache="never"
 func (m *Kfp) AttachSbom(
 	ctx context.Context,
 	// The pushed image by digest, e.g. ghcr.io/kubeflow/kfp-driver:2.5.0@sha256:… (what publish prints).
 	ref string,
-	// Image name or short name it was built from.
-	image string,
 	// SBOM format: spdx-json or cyclonedx-json.
 	// +optional
 	// +default="spdx-json"
@@ -454,10 +453,6 @@ func (m *Kfp) AttachSbom(
 	// +default="gcr.io/projectsigstore/cosign:v3.1.3"
 	cosignImage string,
 ) (string, error) {
-	img, err := catalog.Lookup(image)
-	if err != nil {
-		return "", err
-	}
 	if !strings.Contains(ref, "@sha256:") {
 		return "", fmt.Errorf("attach-sbom: ref %q must name the pushed image by digest (…@sha256:…)", ref)
 	}
@@ -465,15 +460,7 @@ func (m *Kfp) AttachSbom(
 	if err != nil {
 		return "", err
 	}
-	var variants []*dagger.Container
-	for _, p := range img.Platforms {
-		ctr, err := m.build(ctx, img, p, defaultRegistry, "")
-		if err != nil {
-			return "", err
-		}
-		variants = append(variants, ctr)
-	}
-	tags, err := m.attachSBOMs(ctx, ref, img.Platforms, variants, o)
+	tags, err := m.attachSBOMs(ctx, ref, nil, o)
 	if err != nil {
 		return "", err
 	}

@@ -347,8 +347,7 @@ func TestSignVerifyAndAttachSbom(t *testing.T) {
 	t.Logf("e2e: verify with another key: %s", bad)
 
 	// SBOM attachment, as publish does after pushing.
-	att := e.dagger(t, append([]string{"--commit=" + testCommit, "--source-date-epoch=1700000000", "attach-sbom",
-		"--ref=" + pushed, "--image=metadata-writer"}, cosign...)...)
+	att := e.dagger(t, append([]string{"attach-sbom", "--ref=" + pushed}, cosign...)...)
 	lines := strings.Fields(att.mustSucceed(t))
 	if len(lines) != 2 || lines[0] != "linux/amd64" || !strings.Contains(lines[1], ":sha256-") || !strings.HasSuffix(lines[1], ".sbom") {
 		t.Fatalf("attach-sbom printed %q, want linux/amd64 and the .sbom tag", lines)
@@ -381,12 +380,19 @@ func TestSignVerifyAndAttachSbom(t *testing.T) {
 	}
 	t.Logf("e2e: SBOM attached as %s (%s, %d packages)", lines[1], mt, len(pkgs))
 
+	// A digest the registry does not hold: a clear error, nothing attached.
+	absent := strings.SplitN(pushed, "@", 2)[0] + "@sha256:" + strings.Repeat("0", 64)
+	line := errorLine(e.dagger(t, append([]string{"attach-sbom", "--ref=" + absent}, cosign...)...).mustFail(t))
+	if !strings.Contains(line, "not found in registry") {
+		t.Errorf("attach-sbom of an absent digest: %q, want not found", line)
+	}
+	t.Logf("e2e: attach-sbom of an absent digest: %s", line)
+
 	// A multi-platform image: one SBOM per platform manifest of the index,
 	// found the way `cosign download sbom --platform` finds it.
 	envoy := e.dagger(t, "--commit="+testCommit, "--source-date-epoch=1700000000", "publish", "--image=metadata-envoy",
 		"--registry="+repo, "--username="+e.username, "--password=file:"+e.passwordFile).mustSucceed(t)
-	att = e.dagger(t, append([]string{"--commit=" + testCommit, "--source-date-epoch=1700000000", "attach-sbom",
-		"--ref=" + envoy, "--image=metadata-envoy", "--format=cyclonedx-json"}, cosign...)...)
+	att = e.dagger(t, append([]string{"attach-sbom", "--ref=" + envoy, "--format=cyclonedx-json"}, cosign...)...)
 	lines = strings.Fields(att.mustSucceed(t))
 	if len(lines) != 4 || lines[0] != "linux/amd64" || lines[2] != "linux/arm64" {
 		t.Fatalf("attach-sbom of a two-platform index printed %q", lines)

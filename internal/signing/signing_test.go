@@ -179,26 +179,3 @@ func TestWithDigestAndDigest(t *testing.T) {
 		t.Errorf("DigestArgs = %s", got)
 	}
 }
-
-func TestPlatformManifests(t *testing.T) {
-	nested, m, err := PlatformManifests([]byte(`{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:i"}]}`))
-	if err != nil || nested != "sha256:i" || m != nil {
-		t.Errorf("layout index: %q %v %v", nested, m, err)
-	}
-	nested, m, err = PlatformManifests([]byte(`{"manifests":[
-		{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:a","platform":{"os":"linux","architecture":"amd64"}},
-		{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:b","platform":{"os":"linux","architecture":"arm64","variant":"v8"}},
-		{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:c","platform":{"os":"unknown","architecture":"unknown"}}]}`))
-	if err != nil || nested != "" || len(m) != 2 || m["linux/amd64"] != "sha256:a" || m["linux/arm64/v8"] != "sha256:b" {
-		t.Errorf("platform index: %q %v %v", nested, m, err)
-	}
-	_, m, err = PlatformManifests([]byte(`{"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:s"}]}`))
-	if err != nil || len(m) != 1 || m[""] != "sha256:s" {
-		t.Errorf("single image layout: %v %v", m, err)
-	}
-	for _, bad := range []string{"{", `{"manifests":[]}`, `{"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json"},{"mediaType":"x"}]}`} {
-		if _, _, err := PlatformManifests([]byte(bad)); err == nil {
-			t.Errorf("PlatformManifests(%s): no error", bad)
-		}
-	}
-}
