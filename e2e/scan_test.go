@@ -140,15 +140,28 @@ type scanEnv struct {
 	dbArgs []string // --db-repository and --db-registry for the fixture DB
 }
 
+// requireToolImages fails unless the mirror serves the Trivy and cosign
+// images (hack/engine.sh up --with-tools), and returns the mirror.
+func requireToolImages(t *testing.T) string {
+	t.Helper()
+	mirror := os.Getenv("KFP_MIRROR")
+	if mirror == "" {
+		t.Fatal("KFP_MIRROR must be set: eval \"$(hack/engine.sh env)\"")
+	}
+	for _, img := range []string{"aquasec/trivy:0.74.0", "projectsigstore/cosign:v3.1.3"} {
+		if _, err := remote.Head(parseRef(t, mirror+"/"+img)); err != nil {
+			t.Fatalf("the mirror does not serve %s (%v): run hack/engine.sh up --with-tools", img, err)
+		}
+	}
+	return mirror
+}
+
 // requireScanEnv pushes a fresh fixture DB under a unique repository of the
 // mirror, so the first scan of each test run downloads it (cold).
 func requireScanEnv(t *testing.T) scanEnv {
 	t.Helper()
 	e := requireEnv(t)
-	mirror := os.Getenv("KFP_MIRROR")
-	if mirror == "" {
-		t.Fatal("KFP_MIRROR must be set: eval \"$(hack/engine.sh env)\"")
-	}
+	mirror := requireToolImages(t)
 	dir := t.TempDir()
 	writeTrivyDB(t, dir)
 	repo := fmt.Sprintf("%s/kfp-e2e/trivy-db-%d:2", mirror, time.Now().UnixNano())
@@ -266,6 +279,7 @@ func TestScanAllReportsWhy(t *testing.T) {
 // and finds python3.11 in each.
 func TestSbomListsPackages(t *testing.T) {
 	e := requireEnv(t)
+	requireToolImages(t)
 	for _, f := range []string{"spdx-json", "cyclonedx-json"} {
 		path := filepath.Join(t.TempDir(), "sbom.json")
 		e.dagger(t, "--commit="+testCommit, "sbom", "--image=metadata-writer", "--format="+f, "export", "--path="+path).mustSucceed(t)
@@ -304,7 +318,7 @@ func TestSbomListsPackages(t *testing.T) {
 // looks (tag sha256-<manifest digest>.sbom).
 func TestSignVerifyAndAttachSbom(t *testing.T) {
 	e := requireEnv(t)
-	mirror := os.Getenv("KFP_MIRROR")
+	mirror := requireToolImages(t)
 	_, port, _ := strings.Cut(e.registry, ":")
 	cosign := []string{"--cosign-image=" + mirror + "/projectsigstore/cosign:v3.1.3",
 		"--registry-tunnel=tcp://localhost:" + port, "--username=" + e.username, "--password=file:" + e.passwordFile}

@@ -5,6 +5,9 @@
 # target) and the base images the sample Dockerfiles pull.
 #
 #   hack/engine.sh up       build what is missing (cached), start registries and engine
+#   hack/engine.sh up --with-tools
+#                           also the Trivy and cosign images scan/sbom/sign need
+#                           (about 17 min the first time; the tests use them)
 #   hack/engine.sh down     stop everything by PID and remove the bridge and CNI state
 #   hack/engine.sh status   say what runs, exit 1 if something is down
 #   hack/engine.sh env      print the exports a shell needs (eval "$(hack/engine.sh env)")
@@ -333,7 +336,12 @@ stop_pid() { # pidfile name seconds
 # --- commands ----------------------------------------------------------------------
 
 cmd_up() {
-  local t0=$SECONDS
+  local t0=$SECONDS tools=""
+  case "${1:-}" in
+    "") ;;
+    --with-tools) tools=1 ;;
+    *) die "up: unknown flag $1 (only --with-tools)" ;;
+  esac
   mkdir -p "$H/bin" "$H/conf" "$H/run" "$H/log" "$H/mirror" "$C"
   ensure_packages
   ensure_binfmt
@@ -342,7 +350,7 @@ cmd_up() {
   load_ports
   start_registries
   push_base_images
-  push_tool_images
+  if [ -n "$tools" ]; then push_tool_images; fi
   build_gosdk_image
   start_engine
   log "up in $((SECONDS - t0)) s; run: eval \"\$($0 env)\""
@@ -387,10 +395,10 @@ ENV
 }
 
 case "${1:-}" in
-  up) cmd_up ;;
+  up) shift; cmd_up "$@" ;;
   down) cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
   build) mkdir -p "$C"; ensure_packages; build_engine ;;
-  *) echo "usage: hack/engine.sh up|down|status|env|build" >&2; exit 2 ;;
+  *) echo "usage: hack/engine.sh up [--with-tools]|down|status|env|build" >&2; exit 2 ;;
 esac

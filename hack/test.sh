@@ -14,7 +14,7 @@ short=""
 if [ "${1:-}" = "-short" ]; then short=-short; fi
 
 if [ -z "$short" ]; then
-  hack/engine.sh up
+  hack/engine.sh up --with-tools   # the scan, SBOM and signing tests need Trivy and cosign
   eval "$(hack/engine.sh env)"
   hack/engine.sh status
 fi
