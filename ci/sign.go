@@ -390,7 +390,10 @@ func (m *Kfp) attachSBOMs(ctx context.Context, ref string, want []string, o *sbo
 	}
 	got, err := r.Read(ctx, ref)
 	if err != nil {
-		return nil, fmt.Errorf("attach SBOM: %w", regerr.Explain("read back "+ref, host, o.cosign.username, errors.Unwrap(err)))
+		if cause := errors.Unwrap(err); cause != nil {
+			err = cause // Read names ref; Explain names it again
+		}
+		return nil, fmt.Errorf("attach SBOM: %w", regerr.Explain("read back "+ref, host, o.cosign.username, err))
 	}
 	if want != nil {
 		if err := pushed.SamePlatforms(want, got); err != nil {

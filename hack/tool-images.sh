@@ -19,7 +19,7 @@
 #   tool-images.sh build           build (cached) the binaries only
 #   tool-images.sh push MIRROR     build what is missing, assemble and push the images
 #
-# Called by hack/engine.sh up, which sets the variables below.
+# Called by hack/engine.sh up --with-tools, which sets the variables below.
 set -euo pipefail
 
 : "${KFP_DAGGER_CACHE:?}" "${DEVTOOL:?}" "${GO_TOOLCHAIN_VERSION:?}" "${NODE_VERSION:?}" "${DEBIAN_SUITE:?}"
