@@ -26,7 +26,7 @@ type Kfp struct {
 	Commit string
 	// Version is the tag being built: master, or X.Y.Z for a release.
 	Version string
-	// SourceDateEpoch is the Unix time images record as their creation time.
+	// SourceDateEpoch is the Unix time the images' created label records.
 	SourceDateEpoch int
 	// SourceURL is the repository the images are built from.
 	SourceURL string
@@ -46,7 +46,7 @@ func New(
 	// +optional
 	// +default="master"
 	version string,
-	// Unix time images record as their creation time (commit time or SOURCE_DATE_EPOCH), so the same commit gives the same image config.
+	// Unix time the org.opencontainers.image.created label records, e.g. the commit time $(git log -1 --format=%ct); 0 (1970-01-01) when not given, never the clock.
 	// +optional
 	sourceDateEpoch int,
 	// Repository the images are built from, for the org.opencontainers.image.source label.

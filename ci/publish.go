@@ -164,7 +164,7 @@ func (p publisher) checkImmutable(ctx context.Context, t target) error {
 	}
 	for i, tag := range t.tags {
 		if !tags.Immutable(tag) || gitsource.IsCommit(tag) {
-			continue // a commit tag names the same content again: rebuilding a commit is reproducible
+			continue // a commit tag names a build of that commit; a rebuild of the same commit may move it
 		}
 		ok, err := p.exists(ctx, t.refs[i])
 		if err != nil {

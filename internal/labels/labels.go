@@ -28,7 +28,7 @@ type Inputs struct {
 	Version string
 	// Created is the creation time. It must come from the source (commit time
 	// or SOURCE_DATE_EPOCH), never from the clock, so the same commit always
-	// gives the same image config.
+	// gives the same labels.
 	Created time.Time
 	// Licenses is an SPDX expression.
 	Licenses string
