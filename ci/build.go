@@ -237,14 +237,7 @@ func (m *Kfp) BuildAll(
 			run(later, base)
 		}
 	}
-	out, rerr := render(rep, format == "json")
-	if rerr != nil {
-		return "", rerr
-	}
-	if err := rep.Err(); err != nil {
-		return "", fmt.Errorf("%w\n%s", err, out)
-	}
-	return out, nil
+	return renderReport(rep, format)
 }
 
 // errNoStagingRegistry says why an image built FROM another is skipped.
@@ -302,10 +295,20 @@ func registryHost(registry string) string {
 	return h
 }
 
-func render(rep report.Report, asJSON bool) (string, error) {
-	if asJSON {
+// renderReport renders rep as JSON (format "json") or Markdown, and returns
+// it as the error's tail too when an image failed, so a failing call still
+// shows every image's outcome.
+func renderReport(rep report.Report, format string) (string, error) {
+	out := rep.Markdown()
+	if format == "json" {
 		b, err := rep.JSON()
-		return string(b), err
+		if err != nil {
+			return "", err
+		}
+		out = string(b)
 	}
-	return rep.Markdown(), nil
+	if err := rep.Err(); err != nil {
+		return "", fmt.Errorf("%w\n%s", err, out)
+	}
+	return out, nil
 }

@@ -383,14 +383,7 @@ func (m *Kfp) PublishAll(
 	if err != nil {
 		return "", err
 	}
-	out, rerr := render(rep, format == "json")
-	if rerr != nil {
-		return "", rerr
-	}
-	if err := rep.Err(); err != nil {
-		return "", fmt.Errorf("%w\n%s", err, out)
-	}
-	return out, nil
+	return renderReport(rep, format)
 }
 
 // publishAll validates everything, checks release tags, then pushes: images

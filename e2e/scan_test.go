@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -366,23 +367,12 @@ func TestSignVerifyAndAttachSbom(t *testing.T) {
 	if len(lines) != 2 || lines[0] != "linux/amd64" || !strings.Contains(lines[1], ":sha256-") || !strings.HasSuffix(lines[1], ".sbom") {
 		t.Fatalf("attach-sbom printed %q, want linux/amd64 and the .sbom tag", lines)
 	}
-	img, err := remote.Image(parseRef(t, lines[1]), e.remoteOpts()...)
-	if err != nil {
-		t.Fatalf("read the SBOM attachment %s: %v", lines[1], err)
-	}
-	layers, err := img.Layers()
-	if err != nil || len(layers) != 1 {
-		t.Fatalf("SBOM attachment has %d layers: %v", len(layers), err)
-	}
-	mt, _ := layers[0].MediaType()
-	rc, err := layers[0].Compressed()
+	mt, b, err := readSBOMAttachment(e, lines[1])
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := io.ReadAll(rc)
-	rc.Close()
 	kind, pkgs, err := vulnscan.SBOMPackages(b)
-	if err != nil || kind != "spdx" || string(mt) != "text/spdx+json" {
+	if err != nil || kind != "spdx" || mt != "text/spdx+json" {
 		t.Fatalf("SBOM attachment: media type %s, %s, %v", mt, kind, err)
 	}
 	hasPython := false
@@ -429,18 +419,11 @@ func TestSignVerifyAndAttachSbom(t *testing.T) {
 		if got := strings.Join(lines, " "); !strings.Contains(got, want) {
 			t.Errorf("attach-sbom output %q lacks %q", got, want)
 		}
-		sb, err := remote.Image(parseRef(t, tag), e.remoteOpts()...)
+		_, b, err := readSBOMAttachment(e, tag)
 		if err != nil {
-			t.Errorf("%s: no SBOM attachment %s: %v", p, tag, err)
+			t.Errorf("%s: %v", p, err)
 			continue
 		}
-		ls, _ := sb.Layers()
-		rc, err := ls[0].Compressed()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(rc)
-		rc.Close()
 		kind, pkgs, err := vulnscan.SBOMPackages(b)
 		arch := ""
 		for _, pk := range pkgs {
@@ -453,6 +436,34 @@ func TestSignVerifyAndAttachSbom(t *testing.T) {
 		}
 	}
 	downloadWithHostCosign(t, e, envoy)
+}
+
+// readSBOMAttachment reads the one-layer image cosign attached as tag and
+// returns its layer's media type and bytes.
+func readSBOMAttachment(e env, tag string) (string, []byte, error) {
+	ref, err := name.ParseReference(tag)
+	if err != nil {
+		return "", nil, err
+	}
+	img, err := remote.Image(ref, e.remoteOpts()...)
+	if err != nil {
+		return "", nil, fmt.Errorf("read the SBOM attachment %s: %w", tag, err)
+	}
+	layers, err := img.Layers()
+	if err != nil || len(layers) != 1 {
+		return "", nil, fmt.Errorf("SBOM attachment %s has %d layers: %v", tag, len(layers), err)
+	}
+	mt, err := layers[0].MediaType()
+	if err != nil {
+		return "", nil, err
+	}
+	rc, err := layers[0].Compressed()
+	if err != nil {
+		return "", nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	return string(mt), b, err
 }
 
 // downloadWithHostCosign runs `cosign download sbom --platform linux/arm64`
