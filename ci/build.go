@@ -16,8 +16,6 @@ import (
 	"github.com/kfp-dagger/kfp-dagger/internal/retry"
 )
 
-const defaultRegistry = "ghcr.io/kubeflow"
-
 // Build builds one KFP image for one platform from its Dockerfile and returns
 // the container, so calls chain: build … terminal, build … as-tarball.
 func (m *Kfp) Build(
@@ -33,15 +31,8 @@ func (m *Kfp) Build(
 	// +default="ghcr.io/kubeflow"
 	registry string,
 ) (*dagger.Container, error) {
-	img, err := catalog.Lookup(image)
+	img, p, err := m.imageFor(ctx, image, platform)
 	if err != nil {
-		return nil, err
-	}
-	p, err := catalog.ParsePlatform(platform)
-	if err != nil {
-		return nil, err
-	}
-	if err := img.Supports(p); err != nil {
 		return nil, err
 	}
 	return m.build(ctx, img, p, registry, "")
@@ -61,7 +52,6 @@ func (m *Kfp) build(ctx context.Context, img catalog.Image, platform, registry, 
 		Commit:   m.Commit,
 		Tag:      m.tagFor(img),
 		Registry: registry,
-		Created:  m.created(),
 	}
 	if slices.Contains(img.BuildArgs, "NODE_VERSION") {
 		if in.NVMRC, err = m.readOptional(ctx, "frontend/.nvmrc"); err != nil {
@@ -97,7 +87,7 @@ func (m *Kfp) build(ctx context.Context, img catalog.Image, platform, registry, 
 		SourceURL: m.SourceURL,
 		Commit:    m.Commit,
 		Version:   in.Tag,
-		Created:   in.Created,
+		Created:   m.created(),
 		Licenses:  "Apache-2.0",
 	})
 	if err != nil {
@@ -169,7 +159,7 @@ func (m *Kfp) BuildAll(
 	if format != "markdown" && format != "json" {
 		return "", fmt.Errorf("invalid format %q: want markdown or json", format)
 	}
-	sel, err := catalog.Select(images)
+	set, sel, err := m.selectImages(ctx, images)
 	if err != nil {
 		return "", err
 	}
@@ -197,7 +187,7 @@ func (m *Kfp) BuildAll(
 	if len(first)+len(later) == 0 {
 		return "", errors.New("build-all: no image ships any of the requested platforms")
 	}
-	rep := report.Report{Title: "kfp-dagger build-all"}
+	rep := report.Report{Title: "kfp-dagger build-all", LeftOut: leftOutReport(set)}
 	run := func(jobs []buildJob, baseImage string) {
 		results := make([]report.ImageResult, len(jobs))
 		errs := fanout.Run(ctx, len(jobs), concurrency, failFast, func(ctx context.Context, i int) error {
@@ -224,7 +214,7 @@ func (m *Kfp) BuildAll(
 	}
 	run(first, "")
 	if len(later) > 0 {
-		switch base, err := m.stageDependencies(ctx, later, registry, username, password); {
+		switch base, err := m.stageDependencies(ctx, set, later, registry, username, password); {
 		case errors.Is(err, errNoStagingRegistry):
 			for _, j := range later {
 				rep.Results = append(rep.Results, report.ImageResult{Image: j.img.Name, Platforms: []string{j.platform}, Status: report.StatusSkipped, Error: err.Error()})
@@ -245,8 +235,8 @@ var errNoStagingRegistry = errors.New("skipped without --registry")
 
 // stageDependencies pushes the image that the later jobs are built FROM
 // (kfp-api-generator for kfp-release) and returns its digest reference.
-func (m *Kfp) stageDependencies(ctx context.Context, later []buildJob, registry, username string, password *dagger.Secret) (string, error) {
-	dep, err := catalog.Lookup(later[0].img.DependsOn)
+func (m *Kfp) stageDependencies(ctx context.Context, set catalog.Set, later []buildJob, registry, username string, password *dagger.Secret) (string, error) {
+	dep, err := set.Lookup(later[0].img.DependsOn)
 	if err != nil {
 		return "", err
 	}

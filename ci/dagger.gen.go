@@ -381,7 +381,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
 				}
 			}
-			return (*Kfp).Images(&parent, format)
+			return (*Kfp).Images(&parent, ctx, format)
 		case "KeyPair":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)
@@ -437,7 +437,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
 				}
 			}
-			return (*Kfp).Plan(&parent, images, registry, latest, format)
+			return (*Kfp).Plan(&parent, ctx, images, registry, latest, format)
 		case "Publish":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)

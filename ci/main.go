@@ -64,26 +64,34 @@ func New(
 	return m, nil
 }
 
-// Images lists every KFP image the pipeline knows: name, short name,
-// Dockerfile, context and platforms, as a table or as JSON.
+// Images lists every image of the source tree: name, short name, Dockerfile,
+// context and platforms, as a table or as JSON, and the KFP images the tree
+// leaves out. The tree's .github/workflows/image-builds-master.yml says which
+// images it publishes; without it, the 13 of KFP 2.17.
 func (m *Kfp) Images(
+	ctx context.Context,
 	// Output format: table or json.
 	// +optional
 	// +default="table"
 	format string,
 ) (string, error) {
-	all := catalog.All()
-	switch format {
-	case "json":
-		return toJSON(all)
-	case "table":
-	default:
+	if format != "table" && format != "json" {
 		return "", fmt.Errorf("invalid format %q: want table or json", format)
+	}
+	set, err := m.imageSet(ctx)
+	if err != nil {
+		return "", err
+	}
+	if format == "json" {
+		return toJSON(struct {
+			Images  []catalog.Image
+			LeftOut []catalog.LeftOut
+		}{set.All(), append([]catalog.LeftOut{}, set.LeftOut...)})
 	}
 	var b strings.Builder
 	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "NAME\tSHORT\tDOCKERFILE\tCONTEXT\tPLATFORMS\tKIND")
-	for _, img := range all {
+	for _, img := range set.All() {
 		kind := img.Kind
 		if img.Tool {
 			kind = "tool image"
@@ -93,7 +101,7 @@ func (m *Kfp) Images(
 	if err := w.Flush(); err != nil {
 		return "", err
 	}
-	return b.String(), nil
+	return b.String() + leftOutLine(set), nil
 }
 
 func toJSON(v any) (string, error) {

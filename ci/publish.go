@@ -83,8 +83,10 @@ func (m *Kfp) trigger(latest bool) (tags.Trigger, error) {
 }
 
 // Plan prints exactly which references publish-all would push, without
-// building or pushing anything.
+// building or pushing anything, and which KFP images the source tree leaves
+// out.
 func (m *Kfp) Plan(
+	ctx context.Context,
 	// Images to publish, by name or short name; all when empty.
 	// +optional
 	images []string,
@@ -100,10 +102,16 @@ func (m *Kfp) Plan(
 	// +default="text"
 	format string,
 ) (string, error) {
-	sel, err := catalog.Select(images)
+	set, sel, err := m.selectImages(ctx, images)
 	if err != nil {
 		return "", err
 	}
+	return m.renderPlan(set, sel, registry, latest, format)
+}
+
+// renderPlan renders the plan of publishing sel, an image selection of set,
+// as text or JSON.
+func (m *Kfp) renderPlan(set catalog.Set, sel []catalog.Image, registry string, latest bool, format string) (string, error) {
 	ts, err := m.plan(sel, registry, latest)
 	if err != nil {
 		return "", err
@@ -116,9 +124,9 @@ func (m *Kfp) Plan(
 				fmt.Fprintf(&b, "%s\t%s\n", r, strings.Join(t.img.Platforms, ","))
 			}
 		}
-		return b.String(), nil
+		return b.String() + leftOutLine(set), nil
 	case "json":
-		rep := report.Report{Title: "kfp-dagger plan"}
+		rep := report.Report{Title: "kfp-dagger plan", LeftOut: leftOutReport(set)}
 		for _, t := range ts {
 			rep.Results = append(rep.Results, report.ImageResult{Image: t.img.Name, Platforms: t.img.Platforms, Tags: t.tags, References: t.refs, Status: report.StatusPlanned})
 		}
@@ -266,11 +274,15 @@ func (m *Kfp) Publish(
 	// +default="3m"
 	retryBudget string,
 ) (string, error) {
-	img, err := catalog.Lookup(image)
+	set, err := m.imageSet(ctx)
 	if err != nil {
 		return "", err
 	}
-	rep, err := m.publishAll(ctx, []catalog.Image{img}, registry, username, password, latest, force, 1, true, retryBudget, supplyChain{})
+	img, err := set.Lookup(image)
+	if err != nil {
+		return "", err
+	}
+	rep, err := m.publishAll(ctx, set, []catalog.Image{img}, registry, username, password, latest, force, 1, true, retryBudget, supplyChain{})
 	if err != nil {
 		return "", err
 	}
@@ -372,24 +384,25 @@ func (m *Kfp) PublishAll(
 	if err != nil {
 		return "", err
 	}
-	sel, err := catalog.Select(images)
+	set, sel, err := m.selectImages(ctx, images)
 	if err != nil {
 		return "", err
 	}
 	if dryRun {
-		return m.Plan(images, registry, latest, map[string]string{"markdown": "text", "json": "json"}[format])
+		return m.renderPlan(set, sel, registry, latest, map[string]string{"markdown": "text", "json": "json"}[format])
 	}
-	rep, err := m.publishAll(ctx, sel, registry, username, password, latest, force, concurrency, failFast, retryBudget, chain)
+	rep, err := m.publishAll(ctx, set, sel, registry, username, password, latest, force, concurrency, failFast, retryBudget, chain)
 	if err != nil {
 		return "", err
 	}
 	return renderReport(rep, format)
 }
 
-// publishAll validates everything, checks release tags, then pushes: images
-// that others are built FROM first, the rest in parallel.
-func (m *Kfp) publishAll(ctx context.Context, sel []catalog.Image, registry, username string, password *dagger.Secret, latest, force bool, concurrency int, failFast bool, retryBudget string, chain supplyChain) (report.Report, error) {
-	rep := report.Report{Title: "kfp-dagger publish"}
+// publishAll validates everything, checks release tags, then pushes sel, a
+// selection of set: images that others are built FROM first, the rest in
+// parallel.
+func (m *Kfp) publishAll(ctx context.Context, set catalog.Set, sel []catalog.Image, registry, username string, password *dagger.Secret, latest, force bool, concurrency int, failFast bool, retryBudget string, chain supplyChain) (report.Report, error) {
+	rep := report.Report{Title: "kfp-dagger publish", LeftOut: leftOutReport(set)}
 	if err := fanout.ValidateConcurrency(concurrency); err != nil {
 		return rep, err
 	}
@@ -438,7 +451,7 @@ func (m *Kfp) publishAll(ctx context.Context, sel []catalog.Image, registry, use
 	}
 	run(first, func(target) (string, error) { return "", nil })
 	if len(later) > 0 {
-		run(later, func(t target) (string, error) { return m.dependencyRef(ctx, p, rep, t) })
+		run(later, func(t target) (string, error) { return m.dependencyRef(ctx, p, set, rep, t) })
 	}
 	return rep, nil
 }
@@ -459,7 +472,7 @@ func policyWithBudget(budget string) (retry.Policy, error) {
 
 // dependencyRef is the digest reference of the image t is built FROM: the
 // one just published, or else the one already in the registry under its tag.
-func (m *Kfp) dependencyRef(ctx context.Context, p publisher, rep report.Report, t target) (string, error) {
+func (m *Kfp) dependencyRef(ctx context.Context, p publisher, set catalog.Set, rep report.Report, t target) (string, error) {
 	for _, r := range rep.Results {
 		if r.Image == t.img.DependsOn {
 			if r.Status != report.StatusPublished {
@@ -468,7 +481,7 @@ func (m *Kfp) dependencyRef(ctx context.Context, p publisher, rep report.Report,
 			return r.References[0], nil
 		}
 	}
-	dep, err := catalog.Lookup(t.img.DependsOn)
+	dep, err := set.Lookup(t.img.DependsOn)
 	if err != nil {
 		return "", err
 	}

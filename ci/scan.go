@@ -15,10 +15,6 @@ import (
 )
 
 const (
-	// defaultTrivyImage is Trivy's official image at the pinned version.
-	defaultTrivyImage = "aquasec/trivy:0.74.0"
-	// defaultDBRepository is Trivy's official vulnerability DB (an OCI artifact).
-	defaultDBRepository = "ghcr.io/aquasecurity/trivy-db:2"
 	// dbRefresh is how long a downloaded DB is reused before it is fetched
 	// again (Trivy's DB is rebuilt every 6 hours).
 	dbRefresh = 6 * time.Hour
@@ -206,16 +202,18 @@ func (m *Kfp) Scan(
 	if err != nil {
 		return nil, err
 	}
-	ctr, err := m.Build(ctx, image, platform, registry)
+	img, p, err := m.imageFor(ctx, image, platform)
 	if err != nil {
 		return nil, err
 	}
-	img, _ := catalog.Lookup(image)
+	ctr, err := m.build(ctx, img, p, registry, "")
+	if err != nil {
+		return nil, err
+	}
 	db, err := o.db(ctx)
 	if err != nil {
 		return nil, err
 	}
-	p, _ := catalog.ParsePlatform(platform)
 	s, err := o.scanContainer(ctx, ctr, db, img.Name+" "+p)
 	if err != nil {
 		return nil, err
@@ -284,7 +282,7 @@ func (m *Kfp) ScanAll(
 	if err := fanout.ValidateConcurrency(concurrency); err != nil {
 		return nil, err
 	}
-	sel, err := catalog.Select(images)
+	set, sel, err := m.selectImages(ctx, images)
 	if err != nil {
 		return nil, err
 	}
@@ -357,7 +355,7 @@ func (m *Kfp) ScanAll(
 	}
 	run(first, "", nil)
 	if len(later) > 0 {
-		base, err := m.stageDependencies(ctx, later, registry, username, password)
+		base, err := m.stageDependencies(ctx, set, later, registry, username, password)
 		run(later, base, err)
 	}
 	js, err := sum.JSON()

@@ -497,8 +497,29 @@ func TestTailBuffer(t *testing.T) {
 	}
 }
 
+// sourceWithWorkflow returns a source tree whose image-build workflow is
+// data.
+func sourceWithWorkflow(t *testing.T, data []byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, catalog.WorkflowPath)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func TestReadConfigImages(t *testing.T) {
-	all := len(catalog.All())
+	all := len(catalog.Builtin().All())
+	removed, err := os.ReadFile("../../internal/catalog/testdata/image-builds-master-mlmd-removed.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	withoutMLMD := sourceWithWorkflow(t, removed)
+	broken := sourceWithWorkflow(t, []byte("jobs: ["))
 	for _, tc := range []struct {
 		name    string
 		inputs  map[string]string
@@ -514,6 +535,25 @@ func TestReadConfigImages(t *testing.T) {
 					t.Errorf("images = %q, want all %d but kfp-release", c.Images, all)
 				}
 			},
+		},
+		{
+			name:   "exclude lists the images the source tree builds",
+			inputs: map[string]string{"command": "publish-all", "username": "u", "password": "p", "source": withoutMLMD, "exclude": "metadata-writer,release"},
+			check: func(t *testing.T, c Config) {
+				want := []string{
+					"kfp-api-server", "kfp-frontend", "kfp-persistence-agent", "kfp-scheduled-workflow-controller",
+					"kfp-viewer-crd-controller", "kfp-visualization-server", "kfp-launcher", "kfp-driver",
+					"kfp-cache-deployer", "kfp-cache-server", "kfp-inverse-proxy-agent", "kfp-api-generator",
+				}
+				if !slices.Equal(c.Images, want) {
+					t.Errorf("images = %q, want %q", c.Images, want)
+				}
+			},
+		},
+		{
+			name:    "exclude on a source tree with a broken workflow",
+			inputs:  map[string]string{"command": "build-all", "source": broken, "exclude": "release"},
+			wantErr: "input exclude: parse .github/workflows/image-builds-master.yml: yaml: ",
 		},
 		{name: "exclude and images", inputs: map[string]string{"command": "build-all", "exclude": "release", "images": "driver"}, wantErr: "not both"},
 		{name: "exclude an unknown image", inputs: map[string]string{"command": "publish-all", "exclude": "nope"}, wantErr: `input exclude: `},

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -70,7 +74,7 @@ func readConfig(input func(string) string, actor string) (Config, error) {
 		if len(c.Images) > 0 {
 			return c, fmt.Errorf("set the images input or the exclude input, not both")
 		}
-		if c.Images, err = allImagesBut(exclude); err != nil {
+		if c.Images, err = allImagesBut(c.Source, exclude); err != nil {
 			return c, err
 		}
 	}
@@ -99,18 +103,23 @@ func readConfig(input func(string) string, actor string) (Config, error) {
 	return c, nil
 }
 
-// allImagesBut is the name of every catalog image except the excluded ones.
-func allImagesBut(exclude []string) ([]string, error) {
+// allImagesBut is the name of every image of the source tree at dir except
+// the excluded ones, which may name any catalog image.
+func allImagesBut(dir string, exclude []string) ([]string, error) {
 	drop := map[string]bool{}
 	for _, e := range exclude {
-		img, err := catalog.Lookup(e)
+		img, err := catalog.Builtin().Lookup(e)
 		if err != nil {
 			return nil, fmt.Errorf("input exclude: %w", err)
 		}
 		drop[img.Name] = true
 	}
+	set, err := sourceImages(dir)
+	if err != nil {
+		return nil, fmt.Errorf("input exclude: %w", err)
+	}
 	var out []string
-	for _, img := range catalog.All() {
+	for _, img := range set.All() {
 		if !drop[img.Name] {
 			out = append(out, img.Name)
 		}
@@ -119,6 +128,20 @@ func allImagesBut(exclude []string) ([]string, error) {
 		return nil, fmt.Errorf("input exclude leaves no image to build")
 	}
 	return out, nil
+}
+
+// sourceImages returns the image set of the source tree at dir: what its
+// image-build workflow publishes or, without one (or when the source is not
+// a local directory), the built-in list.
+func sourceImages(dir string) (catalog.Set, error) {
+	data, err := os.ReadFile(filepath.Join(dir, catalog.WorkflowPath))
+	if errors.Is(err, fs.ErrNotExist) {
+		return catalog.Builtin(), nil
+	}
+	if err != nil {
+		return catalog.Set{}, fmt.Errorf("read the source's %s: %w", catalog.WorkflowPath, err)
+	}
+	return catalog.FromWorkflow(data)
 }
 
 func validCommand(c string) bool {

@@ -5,12 +5,11 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 )
 
 // BuildInputs holds the facts of one build that build arguments are made of.
-// Commit, Tag and Created are optional: when one is empty, the arguments made
-// from it are left out, as in KFP's pull-request builds.
+// Commit and Tag are optional: when one is empty, the arguments made from it
+// are left out, as in KFP's pull-request builds.
 type BuildInputs struct {
 	// Commit is the full source commit, 40 lowercase hex characters. It
 	// becomes COMMIT_SHA and COMMIT_HASH.
@@ -24,8 +23,6 @@ type BuildInputs struct {
 	// NVMRC is the raw content of frontend/.nvmrc, e.g. "v24.14.0\n". It
 	// becomes NODE_VERSION.
 	NVMRC string
-	// Created is when the build started. It becomes kfp-frontend's DATE.
-	Created time.Time
 }
 
 // BuildArg is one build argument, passed as --build-arg Name=Value.
@@ -67,11 +64,6 @@ func (img Image) buildArg(name string, in BuildInputs) (string, bool, error) {
 		return in.Commit, true, nil
 	case argTagName:
 		return in.Tag, in.Tag != "", nil
-	case argDate:
-		if in.Created.IsZero() {
-			return "", false, nil
-		}
-		return in.Created.UTC().Format(time.RFC3339), true, nil
 	case argGCFlags:
 		// An empty value builds without extra compiler flags; debug
 		// builds pass "all=-N -l".

@@ -24,7 +24,8 @@ type Image struct {
 	Context string
 	// Kind says in a few words what the image is built from.
 	Kind string
-	// Platforms lists the platforms the image ships for.
+	// Platforms lists the platforms the image ships for: in the catalog,
+	// those of KFP 2.17; in a [Set], those of the tree's workflow.
 	Platforms []string
 	// BuildArgs names, sorted, every build argument KFP passes to the
 	// image; see [Image.BuildArgValues].
@@ -44,7 +45,6 @@ const (
 	argBaseImage   = "BASE_IMAGE"
 	argCommitHash  = "COMMIT_HASH"
 	argCommitSHA   = "COMMIT_SHA"
-	argDate        = "DATE"
 	argGCFlags     = "GCFLAGS"
 	argNodeVersion = "NODE_VERSION"
 	argTagName     = "TAG_NAME"
@@ -54,8 +54,14 @@ const (
 // module and the two modules it replaces with local directories.
 var goModule = []string{"go.mod", "go.sum", "api/go.mod", "kubernetes_platform/go.mod"}
 
-// images is the catalog, in the order of shared/spec/kfp-images.json:
-// published images, then tool images.
+// rootContext lists what every image whose build context is the repository
+// root reads besides its own inputs: the root .dockerignore, which decides
+// what the context holds.
+var rootContext = []string{".dockerignore"}
+
+// images is the catalog, in the order of testdata/kfp-images.json:
+// published images, then tool images. [Builtin] is this list as it is;
+// [FromWorkflow] keeps the published images a source tree publishes.
 //
 // The Inputs of Go images are the transitive closure of the in-repository
 // packages each binary imports (tests excluded), taken from kubeflow/pipelines
@@ -68,7 +74,7 @@ var images = []Image{
 		Dockerfile: "backend/Dockerfile", Context: ".",
 		Kind:      "go (cgo) + python step that compiles samples",
 		Platforms: both(), BuildArgs: published(),
-		Inputs: inputs(goModule, []string{
+		Inputs: inputs(rootContext, goModule, []string{
 			"backend/Dockerfile",
 			"backend/src/apiserver/",
 			"backend/src/common/",
@@ -89,15 +95,15 @@ var images = []Image{
 		Name: "kfp-frontend", Short: "frontend",
 		Dockerfile: "frontend/Dockerfile", Context: ".",
 		Kind:      "node/typescript",
-		Platforms: both(), BuildArgs: published(argDate),
-		Inputs: inputs([]string{"frontend/"}),
+		Platforms: both(), BuildArgs: published(),
+		Inputs: inputs(rootContext, []string{"frontend/"}),
 	},
 	{
 		Name: "kfp-persistence-agent", Short: "persistenceagent",
 		Dockerfile: "backend/Dockerfile.persistenceagent", Context: ".",
 		Kind:      "go",
 		Platforms: both(), BuildArgs: published(),
-		Inputs: inputs(goModule, []string{
+		Inputs: inputs(rootContext, goModule, []string{
 			"backend/Dockerfile.persistenceagent",
 			"backend/src/agent/persistence/",
 			"backend/src/common/",
@@ -110,7 +116,7 @@ var images = []Image{
 		Dockerfile: "backend/Dockerfile.scheduledworkflow", Context: ".",
 		Kind:      "go",
 		Platforms: both(), BuildArgs: published(),
-		Inputs: inputs(goModule, []string{
+		Inputs: inputs(rootContext, goModule, []string{
 			"backend/Dockerfile.scheduledworkflow",
 			"backend/src/crd/controller/scheduledworkflow/",
 			"backend/src/crd/pkg/",
@@ -126,7 +132,7 @@ var images = []Image{
 		Dockerfile: "backend/Dockerfile.viewercontroller", Context: ".",
 		Kind:      "go (cgo)",
 		Platforms: both(), BuildArgs: published(),
-		Inputs: inputs(goModule, []string{
+		Inputs: inputs(rootContext, goModule, []string{
 			"backend/Dockerfile.viewercontroller",
 			"backend/src/crd/controller/viewer/",
 			"backend/src/crd/pkg/",
@@ -137,7 +143,7 @@ var images = []Image{
 		Dockerfile: "backend/Dockerfile.visualization", Context: ".",
 		Kind:      "python",
 		Platforms: both(), BuildArgs: published(),
-		Inputs: inputs([]string{
+		Inputs: inputs(rootContext, []string{
 			"backend/Dockerfile.visualization",
 			"backend/src/apiserver/visualization/",
 		}),
@@ -147,7 +153,7 @@ var images = []Image{
 		Dockerfile: "backend/Dockerfile.launcher", Context: ".",
 		Kind:      "go (static)",
 		Platforms: both(), BuildArgs: published(),
-		Inputs: inputs(goModule, []string{
+		Inputs: inputs(rootContext, goModule, []string{
 			"backend/Dockerfile.launcher",
 			"backend/src/v2/",
 			"backend/src/common/",
@@ -163,7 +169,7 @@ var images = []Image{
 		Dockerfile: "backend/Dockerfile.driver", Context: ".",
 		Kind:      "go (static)",
 		Platforms: both(), BuildArgs: published(argGCFlags),
-		Inputs: inputs(goModule, []string{
+		Inputs: inputs(rootContext, goModule, []string{
 			"backend/Dockerfile.driver",
 			"backend/src/v2/",
 			"backend/src/common/",
@@ -181,7 +187,7 @@ var images = []Image{
 		Dockerfile: "backend/src/cache/deployer/Dockerfile", Context: ".",
 		Kind:      "shell (gcloud, kubectl)",
 		Platforms: both(), BuildArgs: published(),
-		Inputs: inputs([]string{
+		Inputs: inputs(rootContext, []string{
 			"backend/src/cache/deployer/",
 			"third_party/license.txt",
 		}),
@@ -191,7 +197,7 @@ var images = []Image{
 		Dockerfile: "backend/Dockerfile.cacheserver", Context: ".",
 		Kind:      "go (cgo)",
 		Platforms: both(), BuildArgs: published(),
-		Inputs: inputs(goModule, []string{
+		Inputs: inputs(rootContext, goModule, []string{
 			"backend/Dockerfile.cacheserver",
 			"backend/src/cache/",
 			"backend/src/common/",
@@ -205,14 +211,14 @@ var images = []Image{
 		Dockerfile: "third_party/metadata_envoy/Dockerfile", Context: ".",
 		Kind:      "envoy config only",
 		Platforms: both(), BuildArgs: published(),
-		Inputs: inputs([]string{"third_party/metadata_envoy/"}),
+		Inputs: inputs(rootContext, []string{"third_party/metadata_envoy/"}),
 	},
 	{
 		Name: "kfp-metadata-writer", Short: "metadata-writer",
 		Dockerfile: "backend/metadata_writer/Dockerfile", Context: ".",
 		Kind:      "python",
 		Platforms: []string{LinuxAMD64}, BuildArgs: published(),
-		Inputs: inputs([]string{"backend/metadata_writer/"}),
+		Inputs: inputs(rootContext, []string{"backend/metadata_writer/"}),
 	},
 	{
 		Name: "kfp-inverse-proxy-agent", Short: "inverse-proxy-agent",
@@ -228,7 +234,7 @@ var images = []Image{
 		Platforms: []string{LinuxAMD64}, Tool: true,
 		// The Dockerfile reads tool versions from these two go.mod files
 		// and copies nothing else.
-		Inputs: inputs([]string{
+		Inputs: inputs(rootContext, []string{
 			"backend/api/Dockerfile",
 			"backend/api/tools/go.mod",
 			"go.mod",
@@ -240,7 +246,7 @@ var images = []Image{
 		Kind:      "release tooling on top of kfp-api-generator",
 		Platforms: []string{LinuxAMD64}, Tool: true,
 		BuildArgs: sorted(argBaseImage, argNodeVersion),
-		Inputs:    inputs([]string{"release/", "frontend/.nvmrc"}),
+		Inputs:    inputs(rootContext, []string{"release/", "frontend/.nvmrc"}),
 		DependsOn: "kfp-api-generator",
 	},
 }
@@ -262,94 +268,6 @@ func inputs(groups ...[]string) []string {
 	return sorted(slices.Concat(groups...)...)
 }
 
-// All returns every image, published images first, in the order of the spec.
-// The result is a copy: changing it does not change the catalog.
-func All() []Image {
-	out := make([]Image, len(images))
-	for i, img := range images {
-		out[i] = img.clone()
-	}
-	return out
-}
-
-// Names returns the name of every image, in the order of [All].
-func Names() []string {
-	out := make([]string, len(images))
-	for i, img := range images {
-		out[i] = img.Name
-	}
-	return out
-}
-
-// Lookup returns the image with the given published name (kfp-api-server) or
-// short name (apiserver).
-func Lookup(nameOrShort string) (Image, error) {
-	img, ok := find(nameOrShort)
-	if !ok {
-		return Image{}, unknownImages([]string{nameOrShort})
-	}
-	return img.clone(), nil
-}
-
-// Select returns the named images, without duplicates, in the order of [All].
-// Names may be published or short names; blank names are ignored, and no
-// names at all selects every image. Every unknown name is reported in one
-// error.
-func Select(names []string) ([]Image, error) {
-	want := make(map[string]bool)
-	var unknown []string
-	for _, n := range names {
-		if strings.TrimSpace(n) == "" {
-			continue
-		}
-		img, ok := find(n)
-		if !ok {
-			unknown = append(unknown, n)
-			continue
-		}
-		want[img.Name] = true
-	}
-	if len(unknown) > 0 {
-		return nil, unknownImages(unknown)
-	}
-	if len(want) == 0 {
-		return All(), nil
-	}
-	var out []Image
-	for _, img := range images {
-		if want[img.Name] {
-			out = append(out, img.clone())
-		}
-	}
-	return out, nil
-}
-
-func find(nameOrShort string) (Image, bool) {
-	key := strings.TrimSpace(nameOrShort)
-	for _, img := range images {
-		if key == img.Name || key == img.Short {
-			return img, true
-		}
-	}
-	return Image{}, false
-}
-
-func unknownImages(names []string) error {
-	quoted := make([]string, len(names))
-	for i, n := range names {
-		quoted[i] = fmt.Sprintf("%q", n)
-	}
-	valid := make([]string, len(images))
-	for i, img := range images {
-		valid[i] = fmt.Sprintf("%s (%s)", img.Name, img.Short)
-	}
-	noun := "image"
-	if len(names) > 1 {
-		noun = "images"
-	}
-	return fmt.Errorf("unknown %s %s; valid images: %s", noun, strings.Join(quoted, ", "), strings.Join(valid, ", "))
-}
-
 // ParsePlatform returns s, less surrounding spaces, if it is a platform KFP
 // builds for.
 func ParsePlatform(s string) (string, error) {
@@ -366,41 +284,6 @@ func (img Image) Supports(platform string) error {
 		return nil
 	}
 	return fmt.Errorf("image %s does not ship %s (it ships %s)", img.Name, platform, strings.Join(img.Platforms, ", "))
-}
-
-// Affected returns the images that a change to the given paths means must be
-// rebuilt, in the order of [All]. Paths are relative to a KFP checkout, as
-// "git diff --name-only" prints them. An image is affected when a path is one
-// of its Inputs or lies under one of its input directories, or when the image
-// it is built FROM is affected.
-func Affected(changed []string) []Image {
-	hit := make(map[string]bool)
-	for _, img := range images {
-		for _, p := range changed {
-			if img.uses(p) {
-				hit[img.Name] = true
-				break
-			}
-		}
-	}
-	// Images built FROM an affected image must be rebuilt too; loop until
-	// no more are found so that chains of any length are followed.
-	for more := true; more; {
-		more = false
-		for _, img := range images {
-			if !hit[img.Name] && img.DependsOn != "" && hit[img.DependsOn] {
-				hit[img.Name] = true
-				more = true
-			}
-		}
-	}
-	var out []Image
-	for _, img := range images {
-		if hit[img.Name] {
-			out = append(out, img.clone())
-		}
-	}
-	return out
 }
 
 // uses reports whether the repo-relative path p is one of the image's inputs.

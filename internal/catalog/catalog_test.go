@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 const validList = "valid images: kfp-api-server (apiserver), kfp-frontend (frontend), " +
@@ -16,6 +15,15 @@ const validList = "valid images: kfp-api-server (apiserver), kfp-frontend (front
 	"kfp-metadata-writer (metadata-writer), kfp-inverse-proxy-agent (inverse-proxy-agent), " +
 	"kfp-api-generator (api-generator), kfp-release (release)"
 
+// names returns the name of each image.
+func names(imgs []Image) []string {
+	var out []string
+	for _, img := range imgs {
+		out = append(out, img.Name)
+	}
+	return out
+}
+
 func errString(err error) string {
 	if err == nil {
 		return ""
@@ -25,7 +33,7 @@ func errString(err error) string {
 
 func TestCatalogShape(t *testing.T) {
 	seen := make(map[string]string)
-	for _, img := range All() {
+	for _, img := range Builtin().All() {
 		for _, key := range []string{img.Name, img.Short} {
 			if key == "" {
 				t.Errorf("%+v: empty name or short name", img)
@@ -47,12 +55,13 @@ func TestCatalogShape(t *testing.T) {
 			}
 		}
 		if img.DependsOn != "" {
-			if _, err := Lookup(img.DependsOn); err != nil {
+			if _, err := Builtin().Lookup(img.DependsOn); err != nil {
 				t.Errorf("%s: DependsOn: %v", img.Name, err)
 			}
 		}
 		// Every input must be a clean repo-relative path, and the
-		// Dockerfile and a non-root context must be among them.
+		// Dockerfile, a non-root context and the context's .dockerignore
+		// must be among them.
 		for _, in := range img.Inputs {
 			if in == "" || strings.HasPrefix(in, "/") || path.Clean(in) != strings.TrimSuffix(in, "/") {
 				t.Errorf("%s: input %q is not a clean repo-relative path", img.Name, in)
@@ -67,17 +76,20 @@ func TestCatalogShape(t *testing.T) {
 		if img.Context != "." && !slices.Contains(img.Inputs, img.Context+"/") {
 			t.Errorf("%s: Inputs %q do not include its context %s/", img.Name, img.Inputs, img.Context)
 		}
+		if ignore := path.Join(img.Context, ".dockerignore"); !img.uses(ignore) {
+			t.Errorf("%s: Inputs %q do not cover its context's %s", img.Name, img.Inputs, ignore)
+		}
 	}
 }
 
 func TestAllReturnsCopies(t *testing.T) {
-	all := All()
+	all := Builtin().All()
 	all[0].Platforms[0] = "changed"
 	all[0].Inputs[0] = "changed"
 	all[0].Name = "changed"
-	again := All()
+	again := Builtin().All()
 	if again[0].Platforms[0] == "changed" || again[0].Inputs[0] == "changed" || again[0].Name == "changed" {
-		t.Fatalf("changing the result of All() changed the catalog: %+v", again[0])
+		t.Fatalf("changing the result of Builtin().All() changed the catalog: %+v", again[0])
 	}
 }
 
@@ -95,12 +107,12 @@ func TestLookup(t *testing.T) {
 		{in: "KFP-DRIVER", err: `unknown image "KFP-DRIVER"; ` + validList},
 	}
 	for _, tt := range tests {
-		img, err := Lookup(tt.in)
+		img, err := Builtin().Lookup(tt.in)
 		if got := errString(err); got != tt.err {
-			t.Errorf("Lookup(%q) error = %q, want %q", tt.in, got, tt.err)
+			t.Errorf("Builtin().Lookup(%q) error = %q, want %q", tt.in, got, tt.err)
 		}
 		if img.Name != tt.want {
-			t.Errorf("Lookup(%q) = %q, want %q", tt.in, img.Name, tt.want)
+			t.Errorf("Builtin().Lookup(%q) = %q, want %q", tt.in, img.Name, tt.want)
 		}
 	}
 }
@@ -112,8 +124,8 @@ func TestSelect(t *testing.T) {
 		want []string
 		err  string
 	}{
-		{name: "nil selects all", in: nil, want: Names()},
-		{name: "blanks select all", in: []string{"", " "}, want: Names()},
+		{name: "nil selects all", in: nil, want: names(Builtin().All())},
+		{name: "blanks select all", in: []string{"", " "}, want: names(Builtin().All())},
 		{name: "catalog order", in: []string{"frontend", "kfp-api-server"}, want: []string{"kfp-api-server", "kfp-frontend"}},
 		{name: "dedupes short and long", in: []string{"driver", "kfp-driver", "driver"}, want: []string{"kfp-driver"}},
 		{name: "tool", in: []string{"release"}, want: []string{"kfp-release"}},
@@ -122,16 +134,16 @@ func TestSelect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			imgs, err := Select(tt.in)
+			imgs, err := Builtin().Select(tt.in)
 			if got := errString(err); got != tt.err {
-				t.Fatalf("Select(%q) error = %q, want %q", tt.in, got, tt.err)
+				t.Fatalf("Builtin().Select(%q) error = %q, want %q", tt.in, got, tt.err)
 			}
 			var got []string
 			for _, img := range imgs {
 				got = append(got, img.Name)
 			}
 			if !slices.Equal(got, tt.want) {
-				t.Errorf("Select(%q) = %q, want %q", tt.in, got, tt.want)
+				t.Errorf("Builtin().Select(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}
@@ -172,7 +184,7 @@ func TestSupports(t *testing.T) {
 		{image: "driver", platform: "linux/s390x", err: "image kfp-driver does not ship linux/s390x (it ships linux/amd64, linux/arm64)"},
 	}
 	for _, tt := range tests {
-		img, err := Lookup(tt.image)
+		img, err := Builtin().Lookup(tt.image)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -184,8 +196,7 @@ func TestSupports(t *testing.T) {
 
 func TestBuildArgValues(t *testing.T) {
 	const commit = "0123456789abcdef0123456789abcdef01234567"
-	created := time.Date(2026, 8, 21, 23, 10, 3, 0, time.FixedZone("CEST", 2*3600))
-	full := BuildInputs{Commit: commit, Tag: "2.17.0", Registry: "ghcr.io/kubeflow", NVMRC: "v24.14.0\n", Created: created}
+	full := BuildInputs{Commit: commit, Tag: "2.17.0", Registry: "ghcr.io/kubeflow", NVMRC: "v24.14.0\n"}
 	common := []BuildArg{
 		{"COMMIT_HASH", commit},
 		{"COMMIT_SHA", commit},
@@ -205,7 +216,7 @@ func TestBuildArgValues(t *testing.T) {
 		err   string
 	}{
 		{name: "go image", image: "apiserver", in: full, want: common},
-		{name: "frontend gets DATE in UTC", image: "frontend", in: full, want: with(BuildArg{"DATE", "2026-08-21T21:10:03Z"})},
+		{name: "frontend gets no DATE", image: "frontend", in: full, want: common},
 		{name: "driver gets empty GCFLAGS", image: "driver", in: full, want: with(BuildArg{"GCFLAGS", ""})},
 		{
 			name: "release names its base image", image: "release",
@@ -256,7 +267,7 @@ func TestBuildArgValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			img, err := Lookup(tt.image)
+			img, err := Builtin().Lookup(tt.image)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -279,9 +290,9 @@ func TestBuildArgValues(t *testing.T) {
 func TestEveryBuildArgHasARule(t *testing.T) {
 	in := BuildInputs{
 		Commit: "0123456789abcdef0123456789abcdef01234567", Tag: "master",
-		Registry: "ghcr.io/kubeflow", NVMRC: "v24.14.0", Created: time.Unix(0, 0),
+		Registry: "ghcr.io/kubeflow", NVMRC: "v24.14.0",
 	}
-	for _, img := range All() {
+	for _, img := range Builtin().All() {
 		got, err := img.BuildArgValues(in)
 		if err != nil {
 			t.Errorf("%s: %v", img.Name, err)
@@ -326,17 +337,24 @@ func TestAffected(t *testing.T) {
 		{name: "api generator pulls release along", changed: []string{"backend/api/tools/go.mod"}, want: []string{"kfp-api-generator", "kfp-release"}},
 		{name: "release only", changed: []string{"./release/Dockerfile.release"}, want: []string{"kfp-release"}},
 		{name: "generated go client", changed: []string{"backend/api/v2beta1/go_client/run.pb.go"}, want: []string{"kfp-api-server", "kfp-scheduled-workflow-controller"}},
+		{name: "root .dockerignore rebuilds every image built from the root", changed: []string{".dockerignore"}, want: []string{
+			"kfp-api-server", "kfp-frontend", "kfp-persistence-agent", "kfp-scheduled-workflow-controller",
+			"kfp-viewer-crd-controller", "kfp-visualization-server", "kfp-launcher", "kfp-driver",
+			"kfp-cache-deployer", "kfp-cache-server", "kfp-metadata-envoy", "kfp-metadata-writer",
+			"kfp-api-generator", "kfp-release",
+		}},
+		{name: "proxy .dockerignore", changed: []string{"proxy/.dockerignore"}, want: []string{"kfp-inverse-proxy-agent"}},
 		{name: "prefix is not a directory match", changed: []string{"frontendx/file", "proxy"}, want: nil},
 		{name: "python client is not an input", changed: []string{"backend/api/v2beta1/python_http_client/setup.py"}, want: nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for _, img := range Affected(tt.changed) {
+			for _, img := range Builtin().Affected(tt.changed) {
 				got = append(got, img.Name)
 			}
 			if !slices.Equal(got, tt.want) {
-				t.Errorf("Affected(%q) = %q, want %q", tt.changed, got, tt.want)
+				t.Errorf("Builtin().Affected(%q) = %q, want %q", tt.changed, got, tt.want)
 			}
 		})
 	}

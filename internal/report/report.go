@@ -69,16 +69,27 @@ func (r *ImageResult) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// LeftOut is an image the source tree does not publish, so no run builds it.
+type LeftOut struct {
+	Image  string `json:"image"`
+	Reason string `json:"reason"`
+}
+
 // Report is the outcome of one run, one result per image.
 type Report struct {
 	Title   string        `json:"title"`
 	Results []ImageResult `json:"results"`
+	// LeftOut lists the images the source tree leaves out, and why.
+	LeftOut []LeftOut `json:"left_out"`
 }
 
-// JSON returns the report as indented JSON.
+// JSON returns the report as indented JSON, absent lists as [].
 func (r Report) JSON() ([]byte, error) {
 	if r.Results == nil {
 		r.Results = []ImageResult{}
+	}
+	if r.LeftOut == nil {
+		r.LeftOut = []LeftOut{}
 	}
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
@@ -125,7 +136,8 @@ func errorText(r ImageResult) string {
 }
 
 // Markdown returns the report as GitHub-flavoured Markdown: a table of every
-// image, then the error of each failed one.
+// image, the images the source tree leaves out, then the error of each
+// failed image.
 func (r Report) Markdown() string {
 	var b strings.Builder
 	if r.Title != "" {
@@ -133,6 +145,7 @@ func (r Report) Markdown() string {
 	}
 	if len(r.Results) == 0 {
 		b.WriteString("No images.\n")
+		r.writeLeftOut(&b)
 		return b.String()
 	}
 	b.WriteString("| Image | Status | Platforms | Digest | Tags | Size | Duration | Retries |\n")
@@ -154,6 +167,7 @@ func (r Report) Markdown() string {
 		}
 		fmt.Fprintf(&b, "| %s |\n", strings.Join(cells, " | "))
 	}
+	r.writeLeftOut(&b)
 	if failed := r.Failed(); len(failed) > 0 {
 		b.WriteString("\n### Failures\n\n")
 		for _, f := range failed {
@@ -161,6 +175,17 @@ func (r Report) Markdown() string {
 		}
 	}
 	return b.String()
+}
+
+// writeLeftOut writes the section that names the images left out, if any.
+func (r Report) writeLeftOut(b *strings.Builder) {
+	if len(r.LeftOut) == 0 {
+		return
+	}
+	b.WriteString("\n### Left out\n\n")
+	for _, l := range r.LeftOut {
+		fmt.Fprintf(b, "- **%s**: %s\n", oneLine(l.Image), oneLine(l.Reason))
+	}
 }
 
 // cell makes s safe in a table cell: one line, with | escaped.

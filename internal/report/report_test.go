@@ -29,6 +29,7 @@ func sample() Report {
 			{Image: "kfp-metadata-writer", Platforms: []string{"linux/amd64"}, SizeBytes: 800, Duration: 850 * time.Millisecond, Status: StatusBuilt},
 			{Image: "kfp-launcher", Status: StatusFailed},
 		},
+		LeftOut: []LeftOut{{Image: "kfp-metadata-envoy", Reason: "not in .github/workflows/image-builds-master.yml"}},
 	}
 }
 
@@ -42,6 +43,10 @@ func TestMarkdown(t *testing.T) {
 		"| kfp-frontend | skipped | - | - | - | - | - | 0 |\n" +
 		"| kfp-metadata-writer | built | linux/amd64 | - | - | 800 B | 850ms | 0 |\n" +
 		"| kfp-launcher | failed | - | - | - | - | - | 0 |\n" +
+		"\n" +
+		"### Left out\n" +
+		"\n" +
+		"- **kfp-metadata-envoy**: not in .github/workflows/image-builds-master.yml\n" +
 		"\n" +
 		"### Failures\n" +
 		"\n" +
@@ -62,6 +67,10 @@ func TestMarkdownEscapesCells(t *testing.T) {
 	}
 	if got, want := (Report{Title: "Empty"}).Markdown(), "## Empty\n\nNo images.\n"; got != want {
 		t.Errorf("Markdown() of an empty report = %q, want %q", got, want)
+	}
+	left := Report{LeftOut: []LeftOut{{Image: "kfp-a|b", Reason: "gone\nfor good"}}}
+	if got, want := left.Markdown(), "No images.\n\n### Left out\n\n- **kfp-a|b**: gone for good\n"; got != want {
+		t.Errorf("Markdown() of a report with only left-out images = %q, want %q", got, want)
 	}
 }
 
@@ -117,7 +126,7 @@ func TestJSON(t *testing.T) {
 	r := Report{Title: "t", Results: []ImageResult{
 		{Image: "kfp-a", Platforms: []string{"linux/amd64"}, Digest: digest, SizeBytes: 42, Duration: 1500 * time.Millisecond, Retries: 2, Status: StatusPublished},
 		{Image: "kfp-b", Status: StatusFailed, Error: "boom"},
-	}}
+	}, LeftOut: []LeftOut{{Image: "kfp-c", Reason: "not in .github/workflows/image-builds-master.yml"}}}
 	const want = `{
   "title": "t",
   "results": [
@@ -146,6 +155,12 @@ func TestJSON(t *testing.T) {
       "error": "boom",
       "duration_seconds": 0
     }
+  ],
+  "left_out": [
+    {
+      "image": "kfp-c",
+      "reason": "not in .github/workflows/image-builds-master.yml"
+    }
   ]
 }`
 	got, err := r.JSON()
@@ -155,7 +170,7 @@ func TestJSON(t *testing.T) {
 	if string(got) != want {
 		t.Errorf("JSON() =\n%s\nwant\n%s", got, want)
 	}
-	if got, _ := (Report{}).JSON(); string(got) != "{\n  \"title\": \"\",\n  \"results\": []\n}" {
+	if got, _ := (Report{}).JSON(); string(got) != "{\n  \"title\": \"\",\n  \"results\": [],\n  \"left_out\": []\n}" {
 		t.Errorf("JSON() of an empty report = %s", got)
 	}
 }
