@@ -16,12 +16,8 @@ import (
 	"github.com/kfp-dagger/kfp-dagger/internal/vulnscan"
 )
 
-const (
-	// defaultCosignImage is cosign's official image at the pinned version.
-	defaultCosignImage = "gcr.io/projectsigstore/cosign:v3.1.3"
-	// registryAlias is the host name a tunnelled registry has in the container.
-	registryAlias = "kfp-registry"
-)
+// registryAlias is the host name a tunnelled registry has in the container.
+const registryAlias = "kfp-registry"
 
 // cosignOptions is how cosign reaches and authenticates to a registry.
 type cosignOptions struct {

@@ -6,7 +6,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -30,7 +29,6 @@ type faultProxy struct {
 	requests atomic.Int64
 	faults   atomic.Int64
 	uploads  atomic.Int64 // blob upload sessions started (POST …/blobs/uploads/)
-	mu       sync.Mutex
 }
 
 // startFaultProxy listens on a free loopback port until the test ends.

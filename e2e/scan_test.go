@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -134,10 +137,11 @@ func pushTrivyDB(t *testing.T, dir, ref string) {
 	}
 }
 
-// scanEnv is a test environment with a fixture DB in the mirror.
+// scanEnv is a test environment with a fixture DB in a registry of its own.
 type scanEnv struct {
 	env
-	mirror string   // host:port of the docker.io mirror (no auth)
+	mirror string   // host:port of the docker.io mirror (no auth, read-only)
+	dbHost string   // host:port of the registry serving the fixture DB
 	dbArgs []string // --db-repository and --db-registry for the fixture DB
 }
 
@@ -157,18 +161,23 @@ func requireToolImages(t *testing.T) string {
 	return mirror
 }
 
-// requireScanEnv pushes a fresh fixture DB under a unique repository of the
-// mirror, so the first scan of each test run downloads it (cold).
+// requireScanEnv serves a fresh fixture DB from an in-process registry on
+// loopback (go-containerregistry's), reached from Trivy's container through
+// the host tunnel like any loopback registry; the first scan of each test
+// downloads it (cold). The mirror stays read-only.
 func requireScanEnv(t *testing.T) scanEnv {
 	t.Helper()
 	e := requireEnv(t)
 	mirror := requireToolImages(t)
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
 	dir := t.TempDir()
 	writeTrivyDB(t, dir)
-	repo := fmt.Sprintf("%s/kfp-e2e/trivy-db-%d:2", mirror, time.Now().UnixNano())
+	repo := host + "/kfp-e2e/trivy-db:2"
 	pushTrivyDB(t, dir, repo)
-	_, port, _ := strings.Cut(mirror, ":")
-	return scanEnv{env: e, mirror: mirror, dbArgs: []string{"--db-repository=" + repo, "--db-registry=tcp://localhost:" + port}}
+	_, port, _ := strings.Cut(host, ":")
+	return scanEnv{env: e, mirror: mirror, dbHost: host, dbArgs: []string{"--db-repository=" + repo, "--db-registry=tcp://localhost:" + port}}
 }
 
 func (s scanEnv) scan(t *testing.T, args ...string) result {
@@ -246,8 +255,8 @@ func TestScanBadInput(t *testing.T) {
 	if !strings.Contains(line, `invalid severity "SEVERE": want one of LOW, MEDIUM, HIGH, CRITICAL`) {
 		t.Errorf("unknown severity: error line %q", line)
 	}
-	missing := fmt.Sprintf("%s/kfp-e2e/no-such-db-%d:2", s.mirror, time.Now().UnixNano())
-	_, port, _ := strings.Cut(s.mirror, ":")
+	missing := s.dbHost + "/kfp-e2e/no-such-db:2"
+	_, port, _ := strings.Cut(s.dbHost, ":")
 	r := s.dagger(t, "--commit="+testCommit, "scan", "--image=metadata-envoy",
 		"--db-repository="+missing, "--db-registry=tcp://localhost:"+port)
 	line = errorLine(r.mustFail(t))

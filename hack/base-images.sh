@@ -8,16 +8,18 @@
 #   base-images.sh rootfs-tar IMAGE PLATFORM   build (cached) and print the rootfs tar path
 #   base-images.sh push MIRROR                 build every image for $KFP_BASE_PLATFORMS and push
 #
-# Called by hack/engine.sh, which sets the versions below.
+# Called by hack/engine.sh. The versions come from versions.env.
 set -euo pipefail
 
-: "${KFP_DAGGER_CACHE:?}" "${GO_TOOLCHAIN_VERSION:?}" "${NODE_VERSION:?}" "${DEBIAN_SUITE:?}"
+: "${KFP_DAGGER_CACHE:?}"
+# shellcheck source=SCRIPTDIR/../versions.env
+. "$(dirname "${BASH_SOURCE[0]}")/../versions.env"
 KFP_BASE_PLATFORMS=${KFP_BASE_PLATFORMS:-linux/amd64}
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-NPM_VERSION=11.6.2
 
+# The rootfs tars are keyed by this script and every version they contain.
 SELF_HASH=$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-12)
-OUT="$KFP_DAGGER_CACHE/base-$DEBIAN_SUITE-$SELF_HASH"
+OUT="$KFP_DAGGER_CACHE/base-$DEBIAN_SUITE-$SELF_HASH-$GO_TOOLCHAIN_VERSION-$NODE_VERSION-$NPM_VERSION"
 WORK="$KFP_DAGGER_CACHE/base-work"
 mkdir -p "$OUT" "$WORK"
 
@@ -29,6 +31,7 @@ arch_of() { echo "${1#linux/}"; }
 # private mount namespace (linux/arm64 runs under qemu through binfmt).
 in_chroot() {
   local dir=$1; shift
+  # shellcheck disable=SC2016 # expanded by the inner bash
   unshare -m --propagation private -- bash -c '
     dir=$1; shift
     mount -t proc proc "$dir/proc"
@@ -48,7 +51,8 @@ slim_down() {
 }
 
 debian_rootfs() { # arch -> dir
-  local arch=$1 dir="$WORK/debian-$DEBIAN_SUITE-$arch"
+  local arch=$1
+  local dir="$WORK/debian-$DEBIAN_SUITE-$arch"
   [ -f "$dir/.done" ] && { echo "$dir"; return; }
   rm -rf "$dir"
   log "debootstrap $DEBIAN_SUITE minbase for $arch"
@@ -105,7 +109,8 @@ build_rootfs() { # image arch -> dir
       log "node/$arch: Node.js $NODE_VERSION and npm $NPM_VERSION from the npm registry"
       local pkgs="$WORK/npm-packs"
       mkdir -p "$pkgs"
-      local nodetgz="$pkgs/node-linux-$(node_arch "$arch")-$NODE_VERSION.tgz"
+      local nodetgz
+      nodetgz="$pkgs/node-linux-$(node_arch "$arch")-$NODE_VERSION.tgz"
       [ -f "$nodetgz" ] || (cd "$pkgs" && npm pack --silent "node-linux-$(node_arch "$arch")@$NODE_VERSION" >/dev/null)
       [ -f "$pkgs/npm-$NPM_VERSION.tgz" ] || (cd "$pkgs" && npm pack --silent "npm@$NPM_VERSION" >/dev/null)
       tar -xzf "$nodetgz" -C "$dir/usr/local" --strip-components=1 package/bin package/include package/share

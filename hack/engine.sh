@@ -22,14 +22,14 @@ set -euo pipefail
 HACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$HACK_DIR/.." && pwd)
 
-DAGGER_VERSION=v0.21.8
-DISTRIBUTION_VERSION=v3.1.2
-GO_TOOLCHAIN_VERSION=go1.26.8
-NODE_VERSION=24.21.0
-DEBIAN_SUITE=bookworm
+# Every pinned version (DAGGER_VERSION, DISTRIBUTION_VERSION, GO_TOOLCHAIN_VERSION,
+# NODE_VERSION, DEBIAN_SUITE, TRIVY_VERSION, COSIGN_VERSION, ...).
+# shellcheck source=SCRIPTDIR/../versions.env
+. "$REPO_ROOT/versions.env"
 # The bridge and CIDR are our own so `down` removes only what `up` made.
-ENGINE_NETWORK_NAME=kfpdag
-ENGINE_NETWORK_CIDR=10.88.0.0/16
+# (KFP_ENGINE_NETWORK and KFP_ENGINE_CIDR exist for tests of this script.)
+ENGINE_NETWORK_NAME=${KFP_ENGINE_NETWORK:-kfpdag}
+ENGINE_NETWORK_CIDR=${KFP_ENGINE_CIDR:-10.88.0.0/16}
 # Version of the Go SDK image recipe in build_gosdk_image (part of its cache key).
 GOSDK_RECIPE=1
 
@@ -79,7 +79,7 @@ build_engine() {
   fi
   log "building dagger $DAGGER_VERSION engine, init, dnsname, codegen and CLI into $bin (cold: several minutes)"
   local t0=$SECONDS
-  go mod download github.com/dagger/dagger@$DAGGER_VERSION dagger.io/dagger@$DAGGER_VERSION
+  go mod download "github.com/dagger/dagger@$DAGGER_VERSION" "dagger.io/dagger@$DAGGER_VERSION"
   local mod; mod=$(go env GOMODCACHE)
   local src="$C/src/dagger-$DAGGER_VERSION"
   rm -rf "$src" "$C/src/stubs" && mkdir -p "$C/src"
@@ -127,32 +127,54 @@ build_tools() {
 
 free_port() { "$H/bin/devtool" free-port; }
 
-# load_ports reads (or picks once) the loopback ports of the mirror and the registry.
+# load_ports reads the loopback ports of the mirror and the registry; it
+# returns 1 when they were never picked (a machine that never ran up).
 load_ports() {
-  if [ -f "$H/conf/ports.env" ]; then
-    # shellcheck disable=SC1091
-    . "$H/conf/ports.env"
-  else
-    MIRROR_PORT=$(free_port)
-    REGISTRY_PORT=$(free_port)
-    while [ "$REGISTRY_PORT" = "$MIRROR_PORT" ]; do REGISTRY_PORT=$(free_port); done
-    printf 'MIRROR_PORT=%s\nREGISTRY_PORT=%s\n' "$MIRROR_PORT" "$REGISTRY_PORT" > "$H/conf/ports.env"
-  fi
+  [ -f "$H/conf/ports.env" ] || return 1
+  # shellcheck disable=SC1091
+  . "$H/conf/ports.env"
 }
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# pick_ports reads the ports, or picks and records them once.
+pick_ports() {
+  load_ports && return 0
+  MIRROR_PORT=$(free_port)
+  REGISTRY_PORT=$(free_port)
+  while [ "$REGISTRY_PORT" = "$MIRROR_PORT" ]; do REGISTRY_PORT=$(free_port); done
+  printf 'MIRROR_PORT=%s\nREGISTRY_PORT=%s\n' "$MIRROR_PORT" "$REGISTRY_PORT" > "$H/conf/ports.env"
+}
+
+# pid_is PIDFILE EXE-PATTERN: the PID file names a live process whose
+# executable matches the pattern. A stale PID file whose number now belongs to
+# another program is never taken for ours.
+pid_is() {
+  local pid exe
+  [ -f "$1" ] || return 1
+  pid=$(cat "$1")
+  case "$pid" in '' | *[!0-9]*) return 1 ;; esac
+  exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+  # shellcheck disable=SC2053 # $2 is a glob pattern on purpose
+  [[ "$exe" == $2 ]]
+}
+
+engine_exe() { echo "$C/dagger-*/dagger-engine"; }
+
+# listener_pid PORT: the PID of the process listening on 127.0.0.1:PORT, if any.
+listener_pid() {
+  ss -Hltnp "sport = :$1" 2>/dev/null | sed -n 's/.*pid=\([0-9]*\),.*/\1/p' | head -1
+}
 
 wait_http() { # url, seconds
-  local i
-  for i in $(seq 1 $(($2 * 5))); do
+
+  for _ in $(seq 1 $(($2 * 5))); do
     curl -s -o /dev/null "$1" && return 0
     sleep 0.2
   done
   return 1
 }
 
-write_registry_config() { # name port auth(yes|no)
-  local name=$1 port=$2 auth=$3
+write_registry_config() { # name port auth(yes|no) readonly(yes|no)
+  local name=$1 port=$2 auth=$3 ro=$4
   mkdir -p "$H/$name/data"
   {
     echo "version: 0.1"
@@ -160,6 +182,9 @@ write_registry_config() { # name port auth(yes|no)
     echo "storage:"
     echo "  filesystem: {rootdirectory: $H/$name/data}"
     echo "  delete: {enabled: true}"
+    if [ "$ro" = yes ]; then
+      echo "  maintenance: {readonly: {enabled: true}}"
+    fi
     echo "http:"
     echo "  addr: 127.0.0.1:$port"
     if [ "$auth" = yes ]; then
@@ -169,37 +194,82 @@ write_registry_config() { # name port auth(yes|no)
   } > "$H/$name/config.yml"
 }
 
-start_registry() { # name port auth
-  local name=$1 port=$2
-  if pid_alive "$H/run/$name.pid"; then return 0; fi
-  write_registry_config "$@"
-  OTEL_TRACES_EXPORTER=none setsid "$(registry_bin)" serve "$H/$name/config.yml" > "$H/log/$name.log" 2>&1 < /dev/null &
-  echo $! > "$H/run/$name.pid"
-  wait_http "http://127.0.0.1:$port/v2/" 20 || { tail -20 "$H/log/$name.log" >&2; die "$name registry did not start on 127.0.0.1:$port"; }
+# registry_mode NAME: readonly or writable, as the running registry was started.
+registry_mode() {
+  if grep -q 'readonly: {enabled: true}' "$H/$1/config.yml" 2>/dev/null; then echo readonly; else echo writable; fi
 }
 
-start_registries() {
-  if [ ! -f "$H/conf/registry-password" ]; then
-    # no trailing newline: `--password=file:` hands the file's bytes over as they are
-    printf '%s' "$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')" > "$H/conf/registry-password"
+start_registry() { # name port auth readonly
+  local name=$1 port=$2 pid owner
+  if pid_is "$H/run/$name.pid" "$(registry_bin)"; then return 0; fi
+  owner=$(listener_pid "$port")
+  if [ -n "$owner" ]; then
+    die "127.0.0.1:$port, the $name's port, is taken by pid $owner ($(readlink "/proc/$owner/exe" 2>/dev/null || echo unknown)); stop it, or remove $H/conf/ports.env to pick new ports"
+  fi
+  write_registry_config "$@"
+  OTEL_TRACES_EXPORTER=none setsid "$(registry_bin)" serve "$H/$name/config.yml" > "$H/log/$name.log" 2>&1 < /dev/null 9>&- &
+  pid=$!
+  echo "$pid" > "$H/run/$name.pid"
+  wait_http "http://127.0.0.1:$port/v2/" 20 || { tail -20 "$H/log/$name.log" >&2; die "$name registry did not start on 127.0.0.1:$port"; }
+  # What answers must be the process we started, not another one on the port.
+  owner=$(listener_pid "$port")
+  [ "$owner" = "$pid" ] || die "127.0.0.1:$port answers, but from pid ${owner:-unknown}, not the $name registry we started (pid $pid)"
+}
+
+# write_password creates the publish registry's password and htpasswd file.
+# Both are created under umask 077, so neither is readable by others even
+# for a moment; the htpasswd file is replaced atomically because the
+# registry rereads it while it runs.
+write_password() {
+  (
+    umask 077
+    if [ ! -f "$H/conf/registry-password" ]; then
+      # no trailing newline: `--password=file:` hands the file's bytes over as they are
+      printf '%s' "$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')" > "$H/conf/registry-password.tmp"
+      mv "$H/conf/registry-password.tmp" "$H/conf/registry-password"
+    fi
     chmod 600 "$H/conf/registry-password"
+    if [ ! -s "$H/conf/htpasswd" ] || [ "$H/conf/registry-password" -nt "$H/conf/htpasswd" ]; then
+      "$H/bin/devtool" htpasswd --user kfp --password-file "$H/conf/registry-password" > "$H/conf/htpasswd.tmp"
+      mv "$H/conf/htpasswd.tmp" "$H/conf/htpasswd"
+    fi
+    chmod 600 "$H/conf/htpasswd"
+  )
+}
+
+# start_mirror starts the docker.io mirror read-only, after seeding it with
+# whatever images are missing (base images; with tools, Trivy and cosign) in
+# a writable run of its own: once seeded, nobody can write to it.
+start_mirror() { # tools(yes|no)
+  local seed=""
+  [ -f "$(base_stamp)" ] || seed=1
+  if [ "$1" = yes ] && [ ! -f "$(tools_stamp)" ]; then seed=1; fi
+  if [ -n "$seed" ]; then
+    if [ "$(registry_mode mirror)" = readonly ]; then stop_pid "$H/run/mirror.pid" mirror 10 "$(registry_bin)"; fi
+    start_registry mirror "$MIRROR_PORT" no no
+    push_base_images
+    if [ "$1" = yes ]; then push_tool_images; fi
+    stop_pid "$H/run/mirror.pid" mirror 10 "$(registry_bin)"
+  elif [ "$(registry_mode mirror)" = writable ]; then
+    stop_pid "$H/run/mirror.pid" mirror 10 "$(registry_bin)"
   fi
-  # Written once, atomically: the registry rereads the file while it runs.
-  if [ ! -s "$H/conf/htpasswd" ] || [ "$H/conf/registry-password" -nt "$H/conf/htpasswd" ]; then
-    "$H/bin/devtool" htpasswd --user kfp --password-file "$H/conf/registry-password" > "$H/conf/htpasswd.tmp"
-    mv "$H/conf/htpasswd.tmp" "$H/conf/htpasswd"
-  fi
-  start_registry mirror "$MIRROR_PORT" no
-  start_registry registry "$REGISTRY_PORT" yes
+  start_registry mirror "$MIRROR_PORT" no yes
 }
 
 # --- base images -----------------------------------------------------------------
 
+base_stamp() {
+  echo "$H/mirror/pushed-$(hash_of "$HACK_DIR/base-images.sh")-$GO_TOOLCHAIN_VERSION-$NODE_VERSION-$DEBIAN_SUITE-$(echo "$KFP_BASE_PLATFORMS" | tr ' /' '_-')"
+}
+
+tools_stamp() {
+  echo "$H/mirror/pushed-tools-$(hash_of "$HACK_DIR/tool-images.sh" "$HACK_DIR/base-images.sh")-$DEBIAN_SUITE-$TRIVY_VERSION-$COSIGN_VERSION"
+}
+
 push_base_images() {
-  local stamp="$H/mirror/pushed-$(hash_of "$HACK_DIR/base-images.sh")-$GO_TOOLCHAIN_VERSION-$NODE_VERSION-$DEBIAN_SUITE-$(echo "$KFP_BASE_PLATFORMS" | tr ' /' '_-')"
+  local stamp; stamp=$(base_stamp)
   [ -f "$stamp" ] && return 0
-  KFP_BASE_PLATFORMS="$KFP_BASE_PLATFORMS" GO_TOOLCHAIN_VERSION=$GO_TOOLCHAIN_VERSION NODE_VERSION=$NODE_VERSION \
-    DEBIAN_SUITE=$DEBIAN_SUITE DEVTOOL="$H/bin/devtool" \
+  KFP_BASE_PLATFORMS="$KFP_BASE_PLATFORMS" DEVTOOL="$H/bin/devtool" \
     bash "$HACK_DIR/base-images.sh" push "127.0.0.1:$MIRROR_PORT"
   touch "$stamp"
 }
@@ -207,10 +277,10 @@ push_base_images() {
 # push_tool_images pushes the Trivy and cosign images the module's scan, sbom,
 # sign and verify run (hack/tool-images.sh; binaries cached under $C/tools).
 push_tool_images() {
-  local stamp="$H/mirror/pushed-tools-$(hash_of "$HACK_DIR/tool-images.sh" "$HACK_DIR/base-images.sh")-$DEBIAN_SUITE"
+  local stamp; stamp=$(tools_stamp)
   [ -f "$stamp" ] && return 0
-  GO_TOOLCHAIN_VERSION=$GO_TOOLCHAIN_VERSION NODE_VERSION=$NODE_VERSION DEBIAN_SUITE=$DEBIAN_SUITE \
-    DEVTOOL="$H/bin/devtool" bash "$HACK_DIR/tool-images.sh" push "127.0.0.1:$MIRROR_PORT"
+  wait_for tool-binaries
+  DEVTOOL="$H/bin/devtool" bash "$HACK_DIR/tool-images.sh" push "127.0.0.1:$MIRROR_PORT"
   touch "$stamp"
 }
 
@@ -226,15 +296,14 @@ build_gosdk_image() {
   GOSDK_DIR="$C/gosdk-$DAGGER_VERSION-$key"
   [ -f "$GOSDK_DIR/manifest-digest" ] && return 0
   log "assembling the Go SDK runtime image"
-  local rootfs; rootfs=$(KFP_BASE_PLATFORMS=linux/amd64 GO_TOOLCHAIN_VERSION=$GO_TOOLCHAIN_VERSION NODE_VERSION=$NODE_VERSION \
-    DEBIAN_SUITE=$DEBIAN_SUITE bash "$HACK_DIR/base-images.sh" rootfs-tar golang linux/amd64)
+  local rootfs; rootfs=$(KFP_BASE_PLATFORMS=linux/amd64 bash "$HACK_DIR/base-images.sh" rootfs-tar golang linux/amd64)
   local stage="$C/gosdk-stage"
   rm -rf "$stage" && mkdir -p "$stage/usr/local/bin" "$stage/go/pkg/mod" "$stage/go/bin" "$stage/root/.cache/go-build"
   cp "$bin/codegen" "$stage/usr/local/bin/codegen"
   local g="$stage/usr/local/share/goproxy"
   mkdir -p "$g/dagger.io/dagger/@v" "$g/github.com/dagger/querybuilder/@v"
   # The engine runs `go get dagger.io/dagger@<goSDKLibVersion> github.com/dagger/querybuilder`.
-  echo '{"Version":"v0.21.8","Time":"2026-07-29T16:05:28Z"}' > "$g/dagger.io/dagger/@v/56bb30426a8462af6f95cfdae6461d0cc796ff50.info"
+  echo '{"Version":"'"$DAGGER_VERSION"'","Time":"2026-07-29T16:05:28Z"}' > "$g/dagger.io/dagger/@v/56bb30426a8462af6f95cfdae6461d0cc796ff50.info"
   : > "$g/github.com/dagger/querybuilder/@v/list"
   echo '{"Version":"v0.0.0-20260402040506-574a5e81cb59","Time":"2026-04-02T04:05:20Z"}' > "$g/github.com/dagger/querybuilder/@latest"
   tar --numeric-owner -C "$stage" -cf "$C/gosdk-stage.tar" .
@@ -286,7 +355,7 @@ ensure_binfmt() {
 
 start_engine() {
   local bin=$ENGINE_BIN
-  if pid_alive "$H/run/engine.pid" && [ -S "$H/run/engine.sock" ]; then return 0; fi
+  if pid_is "$H/run/engine.pid" "$(engine_exe)" && [ -S "$H/run/engine.sock" ]; then return 0; fi
   write_engine_config
   mkdir -p "$H/state" "$H/ovl/usr-up" "$H/ovl/usr-work" "$H/ovl/etc-work"
   rm -f "$H/run/engine.sock"
@@ -294,6 +363,7 @@ start_engine() {
   # A private mount namespace: /usr and /etc get overlays, /run a tmpfs, so the
   # engine's iptables symlinks and resolv.conf bind mount never touch the host.
   # The host network namespace is shared so the engine reaches the loopback registries.
+  # shellcheck disable=SC2016 # expanded by the inner bash
   BIN="$bin" H="$H" GOSDK_DIR="$GOSDK_DIR" NET_NAME=$ENGINE_NETWORK_NAME NET_CIDR=$ENGINE_NETWORK_CIDR \
   setsid unshare -m --propagation private -- bash -c '
     set -euo pipefail
@@ -311,9 +381,8 @@ start_engine() {
     exec "$BIN/dagger-engine" --config "$H/conf/buildkitd.toml" --root "$H/state" \
       --addr "unix://$H/run/engine.sock" --oci-cni-binary-dir "$H/cni-bin" \
       --network-name "$NET_NAME" --network-cidr "$NET_CIDR"
-  ' > "$H/log/engine.log" 2>&1 < /dev/null &
-  local i
-  for i in $(seq 1 240); do
+  ' > "$H/log/engine.log" 2>&1 < /dev/null 9>&- &
+  for _ in $(seq 1 240); do
     [ -S "$H/run/engine.sock" ] && { log "engine up (pid $(cat "$H/run/engine.pid"))"; return 0; }
     kill -0 $! 2>/dev/null || break
     sleep 0.5
@@ -322,58 +391,138 @@ start_engine() {
   die "the engine did not start; log: $H/log/engine.log"
 }
 
-stop_pid() { # pidfile name seconds
-  local f=$1 name=$2 secs=$3 i
-  if pid_alive "$f"; then
-    kill -TERM "$(cat "$f")"
-    for i in $(seq 1 $((secs * 2))); do pid_alive "$f" || break; sleep 0.5; done
-    if pid_alive "$f"; then log "$name did not stop in ${secs}s; killing"; kill -KILL "$(cat "$f")"; sleep 1; fi
+# stop_pid PIDFILE NAME SECONDS EXE-PATTERN stops the process the PID file
+# names, if it is still the program we started; a stale PID file whose number
+# now belongs to another process is removed and nothing is killed.
+stop_pid() {
+  local f=$1 name=$2 secs=$3 exe=$4 pid
+  [ -f "$f" ] || return 0
+  pid=$(cat "$f")
+  if pid_is "$f" "$exe"; then
+    kill -TERM "$pid"
+    for _ in $(seq 1 $((secs * 2))); do pid_is "$f" "$exe" || break; sleep 0.5; done
+    if pid_is "$f" "$exe"; then log "$name did not stop in ${secs}s; killing"; kill -KILL "$pid"; sleep 1; fi
     log "$name stopped"
+  elif kill -0 "$pid" 2>/dev/null; then
+    log "stale $name PID file: pid $pid is $(readlink "/proc/$pid/exe" 2>/dev/null || echo 'another program'), not ours; not killed"
   fi
   rm -f "$f"
+}
+
+# with_lock runs a command while holding the bootstrap lock, so two up (or an
+# up and a down) never run at once: the second waits, then finds what the
+# first started.
+with_lock() {
+  mkdir -p "$H"
+  exec 9> "$H/lock"
+  if ! flock -n 9; then
+    log "waiting for another hack/engine.sh up/down to finish"
+    flock 9
+  fi
+  "$@"
+}
+
+# --- host firewall -------------------------------------------------------------------
+
+# engine_firewall_rules prints, as iptables-restore input, the deletions of
+# every rule and chain the engine's CNI network left in one iptables backend
+# (hack/engine-firewall.py says which are ours).
+engine_firewall_rules() { # iptables-save command
+  "$1" 2>/dev/null | python3 "$HACK_DIR/engine-firewall.py" "$ENGINE_NETWORK_NAME" "$ENGINE_NETWORK_CIDR"
+}
+
+# remove_firewall_rules deletes what engine_firewall_rules finds, in the
+# legacy and the nft backend, and fails if any rule of the network is left.
+remove_firewall_rules() {
+  local backend rules
+  for backend in legacy nft; do
+    command -v "iptables-$backend-save" >/dev/null || continue
+    rules=$(engine_firewall_rules "iptables-$backend-save")
+    [ -n "$rules" ] || continue
+    log "removing $(grep -c '^-[DX] ' <<< "$rules") firewall/NAT rules and chains of $ENGINE_NETWORK_CIDR (iptables-$backend)"
+    "iptables-$backend-restore" --noflush <<< "$rules" || die "iptables-$backend-restore could not remove the engine's rules"
+    [ -z "$(engine_firewall_rules "iptables-$backend-save")" ] \
+      || die "iptables-$backend rules of $ENGINE_NETWORK_CIDR are still there after down (iptables-$backend-save shows them)"
+  done
+}
+
+# --- steps of up that run concurrently ------------------------------------------------
+
+declare -A BACKGROUND=()
+
+# in_background NAME COMMAND... runs a step of up concurrently, its output in
+# $H/log/up-NAME.log; wait_for NAME waits for it and fails up if it failed.
+in_background() {
+  local name=$1; shift
+  ( "$@" ) > "$H/log/up-$name.log" 2>&1 < /dev/null 9>&- &
+  BACKGROUND[$name]=$!
+}
+
+wait_for() {
+  local name=$1 pid=${BACKGROUND[$1]:-}
+  [ -n "$pid" ] || return 0
+  unset "BACKGROUND[$name]"
+  if ! wait "$pid"; then
+    tail -30 "$H/log/up-$name.log" >&2
+    die "$name failed; log: $H/log/up-$name.log"
+  fi
+  grep -h '^\[' "$H/log/up-$name.log" >&2 || true
 }
 
 # --- commands ----------------------------------------------------------------------
 
 cmd_up() {
-  local t0=$SECONDS tools=""
+  local t0=$SECONDS tools=no
   case "${1:-}" in
     "") ;;
-    --with-tools) tools=1 ;;
+    --with-tools) tools=yes ;;
     *) die "up: unknown flag $1 (only --with-tools)" ;;
   esac
-  mkdir -p "$H/bin" "$H/conf" "$H/run" "$H/log" "$H/mirror" "$C"
+  mkdir -p "$H/bin" "$H/run" "$H/log" "$H/mirror" "$C"
+  mkdir -p "$H/conf" && chmod 0700 "$H/conf"
   ensure_packages
   ensure_binfmt
-  build_engine
   build_tools
-  load_ports
-  start_registries
-  push_base_images
-  if [ -n "$tools" ]; then push_tool_images; fi
+  # The engine and the tool binaries compile while the base images are made
+  # (debootstrap and apt wait on the network and on qemu more than on the CPU).
+  in_background engine build_engine
+  if [ "$tools" = yes ] && [ ! -f "$(tools_stamp)" ]; then
+    in_background tool-binaries env DEVTOOL="$H/bin/devtool" bash "$HACK_DIR/tool-images.sh" build
+  fi
+  pick_ports
+  write_password
+  start_mirror "$tools"
+  start_registry registry "$REGISTRY_PORT" yes no
+  wait_for engine
   build_gosdk_image
   start_engine
   log "up in $((SECONDS - t0)) s; run: eval \"\$($0 env)\""
 }
 
 cmd_down() {
-  stop_pid "$H/run/engine.pid" engine 60
-  stop_pid "$H/run/registry.pid" registry 10
-  stop_pid "$H/run/mirror.pid" mirror 10
+  stop_pid "$H/run/engine.pid" engine 60 "$(engine_exe)"
+  stop_pid "$H/run/registry.pid" registry 10 "$(registry_bin)"
+  stop_pid "$H/run/mirror.pid" mirror 10 "$(registry_bin)"
   rm -f "$H/run/engine.sock"
   if ip link show "${ENGINE_NETWORK_NAME}0" >/dev/null 2>&1; then ip link del "${ENGINE_NETWORK_NAME}0"; fi
   rm -rf "/var/lib/cni/networks/$ENGINE_NETWORK_NAME" "/var/run/containers/cni/dnsname/$ENGINE_NETWORK_NAME"
+  remove_firewall_rules
+  log "down; left in place: the binfmt_misc entry qemu-aarch64 (host-wide; remove with: echo -1 > /proc/sys/fs/binfmt_misc/qemu-aarch64), the caches in $C and the registries' data in $H"
 }
 
+# cmd_status only reads: it answers at once, also on a machine that never ran up.
 cmd_status() {
   local rc=0
-  load_ports 2>/dev/null || true
-  if pid_alive "$H/run/engine.pid" && [ -S "$H/run/engine.sock" ]; then
+  if ! load_ports; then
+    echo "not set up: run hack/engine.sh up"
+    return 1
+  fi
+  if pid_is "$H/run/engine.pid" "$(engine_exe)" && [ -S "$H/run/engine.sock" ]; then
     echo "engine:   up (pid $(cat "$H/run/engine.pid"), unix://$H/run/engine.sock)"
   else echo "engine:   down"; rc=1; fi
-  if pid_alive "$H/run/mirror.pid"; then echo "mirror:   up (127.0.0.1:$MIRROR_PORT, docker.io mirror, no auth)"
+  if pid_is "$H/run/mirror.pid" "$(registry_bin)"; then echo "mirror:   up (127.0.0.1:$MIRROR_PORT, docker.io mirror, no auth, $(registry_mode mirror))"
   else echo "mirror:   down"; rc=1; fi
-  if pid_alive "$H/run/registry.pid"; then echo "registry: up (127.0.0.1:$REGISTRY_PORT, htpasswd user kfp)"
+  if pid_is "$H/run/registry.pid" "$(registry_bin)"; then echo "registry: up (127.0.0.1:$REGISTRY_PORT, htpasswd user kfp)"
   else echo "registry: down"; rc=1; fi
   return $rc
 }
@@ -395,10 +544,10 @@ ENV
 }
 
 case "${1:-}" in
-  up) shift; cmd_up "$@" ;;
-  down) cmd_down ;;
+  up) shift; with_lock cmd_up "$@" ;;
+  down) with_lock cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
-  build) mkdir -p "$C"; ensure_packages; build_engine ;;
+  build) mkdir -p "$C"; with_lock ensure_packages; with_lock build_engine ;;
   *) echo "usage: hack/engine.sh up [--with-tools]|down|status|env|build" >&2; exit 2 ;;
 esac

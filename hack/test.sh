@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test.sh runs every test of kfp-dagger: vet and unit tests of the pure-Go core
+# test.sh runs every test of kfp-dagger: the static checks (hack/lint.sh), unit tests of the pure-Go core
 # and of the Dagger module, then the end-to-end tests, which drive the real
 # `dagger` CLI against the native engine and the loopback registries that
 # hack/engine.sh brings up (building and caching whatever is missing).
@@ -19,12 +19,8 @@ if [ -z "$short" ]; then
   hack/engine.sh status
 fi
 
-echo "--- actionlint (.github/workflows)"
-hack/lint-workflows.sh
-
-echo "--- go vet (root module and ci/ module)"
-go vet ./...
-(cd ci && go vet ./...)
+hack/lint.sh
+if [ -z "$short" ]; then hack/lint.sh codegen; fi
 
 echo "--- go test"
 # -p 1: the end-to-end packages share one engine and 2 cores.

@@ -4,13 +4,14 @@
 # the Go module proxy and pushes each as an image to the engine's docker.io
 # mirror, under the names the module defaults to or that the tests pass:
 #
-#   aquasec/trivy:0.74.0                Trivy's official image name (Docker Hub), the
-#                                       default of --trivy-image
-#   projectsigstore/cosign:v3.1.3       the path of cosign's official image
-#                                       (gcr.io/projectsigstore/cosign:v3.1.3, the
-#                                       default of --cosign-image); gcr.io has no
-#                                       mirror here, so callers pass
-#                                       --cosign-image=$KFP_MIRROR/projectsigstore/cosign:v3.1.3
+#   aquasec/trivy:<TRIVY_VERSION less v>  Trivy's official image name (Docker Hub), the
+#                                         default of --trivy-image
+#   projectsigstore/cosign:<COSIGN_VERSION>
+#                                         the path of cosign's official image
+#                                         (gcr.io/projectsigstore/cosign, the default
+#                                         of --cosign-image); gcr.io has no mirror
+#                                         here, so callers pass
+#                                         --cosign-image=$KFP_MIRROR/projectsigstore/cosign:<COSIGN_VERSION>
 #
 # Each image is the Debian rootfs base-images.sh makes plus one static binary
 # in /usr/local/bin (CGO_ENABLED=0, cached under $KFP_DAGGER_CACHE/tools/).
@@ -19,13 +20,14 @@
 #   tool-images.sh build           build (cached) the binaries only
 #   tool-images.sh push MIRROR     build what is missing, assemble and push the images
 #
-# Called by hack/engine.sh up --with-tools, which sets the variables below.
+# Called by hack/engine.sh up --with-tools.
 set -euo pipefail
 
-: "${KFP_DAGGER_CACHE:?}" "${DEVTOOL:?}" "${GO_TOOLCHAIN_VERSION:?}" "${NODE_VERSION:?}" "${DEBIAN_SUITE:?}"
+: "${KFP_DAGGER_CACHE:?}" "${DEVTOOL:?}"
 HACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-TRIVY_VERSION=${TRIVY_VERSION:-v0.74.0}
-COSIGN_VERSION=${COSIGN_VERSION:-v3.1.3}
+# TRIVY_VERSION, COSIGN_VERSION and the base images' versions.
+# shellcheck source=SCRIPTDIR/../versions.env
+. "$HACK_DIR/../versions.env"
 C=$KFP_DAGGER_CACHE
 export PATH=/usr/local/go/bin:$PATH GOTOOLCHAIN=local CGO_ENABLED=0
 
@@ -61,7 +63,8 @@ cosign_bin() {
 # layer_tar BIN: a reproducible tar holding BIN as /usr/local/bin/<name>.
 layer_tar() {
   local bin=$1 name; name=$(basename "$1")
-  local tar="$(dirname "$bin")/layer.tar"
+  local tar
+  tar="$(dirname "$bin")/layer.tar"
   if [ ! -f "$tar" ] || [ "$bin" -nt "$tar" ]; then
     local stage; stage=$(mktemp -d)
     mkdir -p "$stage/usr/local/bin" "$stage/tmp"
