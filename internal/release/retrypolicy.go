@@ -61,16 +61,6 @@ func (p RetryPolicy) Validate() error {
 	return nil
 }
 
-// stats describes what one retried call did.
-type stats struct {
-	// Attempts counts the attempts.
-	Attempts int
-	// Retries counts the attempts after the first.
-	Retries int
-	// Elapsed is the time the call took, waits included.
-	Elapsed time.Duration
-}
-
 // errAttemptDeadline is the cause of an attempt's context when its own
 // deadline, not the caller's, ends it.
 var errAttemptDeadline = fmt.Errorf("attempt deadline: %w", context.DeadlineExceeded)
@@ -119,21 +109,21 @@ func (a *attempt) getRetryAfter() time.Duration {
 // failure), MaxAttempts is reached, or ctx is done. Every attempt gets its
 // own deadline. After a 429 or 503 that carried Retry-After, the wait is at
 // least what the registry asked for.
-func (p RetryPolicy) do(ctx context.Context, op func(context.Context) error) (stats, error) {
+func (p RetryPolicy) do(ctx context.Context, op func(context.Context) error) (retry.Stats, error) {
 	if err := p.Validate(); err != nil {
-		return stats{}, err
+		return retry.Stats{}, err
 	}
 	now, sleep, random := p.now, p.sleep, p.rand
 	if now == nil {
 		now = time.Now
 	}
 	if sleep == nil {
-		sleep = sleepContext
+		sleep = retry.SleepContext
 	}
 	if random == nil {
 		random = rand.Float64
 	}
-	var st stats
+	var st retry.Stats
 	if err := ctx.Err(); err != nil {
 		return st, err
 	}
@@ -156,7 +146,7 @@ func (p RetryPolicy) do(ctx context.Context, op func(context.Context) error) (st
 			err = &AttemptTimeoutError{Timeout: p.AttemptTimeout, Err: err}
 		}
 		if cerr := ctx.Err(); cerr != nil {
-			return st, fmt.Errorf("stopped after %s: %w; last error: %w", st.summary(), cerr, err)
+			return st, fmt.Errorf("stopped after %s: %w; last error: %w", st, cerr, err)
 		}
 		// A cancellation that is not the caller's comes from another
 		// call sharing this one's connection setup (see Remote): it passes.
@@ -165,13 +155,13 @@ func (p RetryPolicy) do(ctx context.Context, op func(context.Context) error) (st
 			if st.Attempts == 1 {
 				return st, err
 			}
-			return st, fmt.Errorf("failed after %s: %w", st.summary(), err)
+			return st, fmt.Errorf("failed after %s: %w", st, err)
 		}
 		if firstFailure.IsZero() {
 			firstFailure = t
 		}
 		if p.MaxAttempts > 0 && st.Attempts >= p.MaxAttempts {
-			return st, fmt.Errorf("gave up after %s (at most %d): %w", st.summary(), p.MaxAttempts, err)
+			return st, fmt.Errorf("gave up after %s (at most %d): %w", st, p.MaxAttempts, err)
 		}
 		d := time.Duration(float64(wait) * (1 - p.Backoff.Jitter*random()))
 		ra := at.getRetryAfter()
@@ -181,13 +171,13 @@ func (p RetryPolicy) do(ctx context.Context, op func(context.Context) error) (st
 		if used := t.Sub(firstFailure); used+d > p.Backoff.Budget {
 			if ra > 0 && d == ra {
 				return st, fmt.Errorf("gave up after %s: the registry asked to wait %s (Retry-After), past the %s left of the %s retry budget: %w",
-					st.summary(), ra, (p.Backoff.Budget - used).Round(time.Millisecond), p.Backoff.Budget, err)
+					st, ra, (p.Backoff.Budget - used).Round(time.Millisecond), p.Backoff.Budget, err)
 			}
-			return st, fmt.Errorf("gave up after %s: %w", st.summary(), err)
+			return st, fmt.Errorf("gave up after %s: %w", st, err)
 		}
 		if serr := sleep(ctx, d); serr != nil {
 			st.Elapsed = now().Sub(start)
-			return st, fmt.Errorf("stopped after %s: %w; last error: %w", st.summary(), serr, err)
+			return st, fmt.Errorf("stopped after %s: %w; last error: %w", st, serr, err)
 		}
 		st.Retries++
 		if next := float64(wait) * p.Backoff.Multiplier; next < float64(p.Backoff.Max) {
@@ -195,36 +185,6 @@ func (p RetryPolicy) do(ctx context.Context, op func(context.Context) error) (st
 		} else {
 			wait = p.Backoff.Max
 		}
-	}
-}
-
-// summary says "N attempts in D", with D rounded to what a person reads.
-func (st stats) summary() string {
-	d := st.Elapsed
-	switch {
-	case d < time.Second:
-		d = d.Round(time.Millisecond)
-	case d < time.Minute:
-		d = d.Round(100 * time.Millisecond)
-	default:
-		d = d.Round(time.Second)
-	}
-	noun := "attempts"
-	if st.Attempts == 1 {
-		noun = "attempt"
-	}
-	return fmt.Sprintf("%d %s in %s", st.Attempts, noun, d)
-}
-
-// sleepContext waits for d or until ctx is done, whichever comes first.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 

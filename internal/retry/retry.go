@@ -85,7 +85,7 @@ func (p Policy) Do(ctx context.Context, op func(context.Context) error) (Stats, 
 	}
 	sleep, now, random := p.sleep, p.now, p.rand
 	if sleep == nil {
-		sleep = sleepContext
+		sleep = SleepContext
 	}
 	if now == nil {
 		now = time.Now
@@ -110,22 +110,22 @@ func (p Policy) Do(ctx context.Context, op func(context.Context) error) (Stats, 
 		// When ctx is done, op's error is likely ctx's; it is not op's
 		// fault and it would not pass.
 		if cerr := ctx.Err(); cerr != nil {
-			return st, fmt.Errorf("stopped after %s: %w; last error: %w", st.summary(), cerr, err)
+			return st, fmt.Errorf("stopped after %s: %w; last error: %w", st, cerr, err)
 		}
 		if !Transient(err) {
 			if st.Attempts == 1 {
 				return st, err
 			}
-			return st, fmt.Errorf("failed after %s: %w", st.summary(), err)
+			return st, fmt.Errorf("failed after %s: %w", st, err)
 		}
 
 		d := time.Duration(float64(wait) * (1 - p.Jitter*random()))
 		if st.Elapsed+d > p.Budget {
-			return st, fmt.Errorf("gave up after %s: %w", st.summary(), err)
+			return st, fmt.Errorf("gave up after %s: %w", st, err)
 		}
 		if serr := sleep(ctx, d); serr != nil {
 			st.Elapsed = now().Sub(start)
-			return st, fmt.Errorf("stopped after %s: %w; last error: %w", st.summary(), serr, err)
+			return st, fmt.Errorf("stopped after %s: %w; last error: %w", st, serr, err)
 		}
 		st.Retries++
 		if next := float64(wait) * p.Multiplier; next < float64(p.Max) {
@@ -136,8 +136,9 @@ func (p Policy) Do(ctx context.Context, op func(context.Context) error) (Stats, 
 	}
 }
 
-// summary says "N attempts in D", with D rounded to what a person reads.
-func (st Stats) summary() string {
+// String says "N attempts in D" ("1 attempt in D"), with D rounded to what
+// a person reads.
+func (st Stats) String() string {
 	d := st.Elapsed
 	switch {
 	case d < time.Second:
@@ -147,11 +148,16 @@ func (st Stats) summary() string {
 	default:
 		d = d.Round(time.Second)
 	}
-	return fmt.Sprintf("%d attempts in %s", st.Attempts, d)
+	noun := "attempts"
+	if st.Attempts == 1 {
+		noun = "attempt"
+	}
+	return fmt.Sprintf("%d %s in %s", st.Attempts, noun, d)
 }
 
-// sleepContext waits for d or until ctx is done, whichever comes first.
-func sleepContext(ctx context.Context, d time.Duration) error {
+// SleepContext waits for d or until ctx is done, whichever comes first,
+// and returns ctx's error in the second case.
+func SleepContext(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
