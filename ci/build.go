@@ -184,10 +184,13 @@ func (m *Kfp) BuildAll(
 			}
 		}
 	}
-	if len(first)+len(later) == 0 {
+	rep := report.Report{Title: "kfp-dagger build-all", LeftOut: leftOutReport(set)}
+	switch {
+	case len(sel) == 0 && m.SelectChanged:
+		return renderReport(rep, format) // the change affects no image: nothing to build
+	case len(first)+len(later) == 0:
 		return "", errors.New("build-all: no image ships any of the requested platforms")
 	}
-	rep := report.Report{Title: "kfp-dagger build-all", LeftOut: leftOutReport(set)}
 	run := func(jobs []buildJob, baseImage string) {
 		results := make([]report.ImageResult, len(jobs))
 		errs := fanout.Run(ctx, len(jobs), concurrency, failFast, func(ctx context.Context, i int) error {

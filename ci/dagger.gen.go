@@ -66,12 +66,16 @@ func (r Kfp) MarshalJSON() ([]byte, error) {
 		Version         string
 		SourceDateEpoch int
 		SourceURL       string
+		SelectChanged   bool
+		Changed         []string
 	}
 	concrete.Source = r.Source
 	concrete.Commit = r.Commit
 	concrete.Version = r.Version
 	concrete.SourceDateEpoch = r.SourceDateEpoch
 	concrete.SourceURL = r.SourceURL
+	concrete.SelectChanged = r.SelectChanged
+	concrete.Changed = r.Changed
 	return json.Marshal(&concrete)
 }
 
@@ -82,6 +86,8 @@ func (r *Kfp) UnmarshalJSON(bs []byte) error {
 		Version         string
 		SourceDateEpoch int
 		SourceURL       string
+		SelectChanged   bool
+		Changed         []string
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -92,6 +98,8 @@ func (r *Kfp) UnmarshalJSON(bs []byte) error {
 	r.Version = concrete.Version
 	r.SourceDateEpoch = concrete.SourceDateEpoch
 	r.SourceURL = concrete.SourceURL
+	r.SelectChanged = concrete.SelectChanged
+	r.Changed = concrete.Changed
 	return nil
 }
 
@@ -1102,7 +1110,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sourceURL", err))
 				}
 			}
-			return New(ctx, source, commit, version, sourceDateEpoch, sourceUrl)
+			var changed *dagger.File
+			if inputArgs["changed"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["changed"]), &changed)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg changed", err))
+				}
+			}
+			return New(ctx, source, commit, version, sourceDateEpoch, sourceUrl, changed)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

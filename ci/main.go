@@ -16,6 +16,7 @@ import (
 
 	"github.com/kfp-dagger/kfp-dagger/ci/internal/dagger"
 	"github.com/kfp-dagger/kfp-dagger/internal/catalog"
+	"github.com/kfp-dagger/kfp-dagger/internal/changes"
 )
 
 // Kfp is the pipeline for one KFP source tree at one commit.
@@ -30,6 +31,10 @@ type Kfp struct {
 	SourceDateEpoch int
 	// SourceURL is the repository the images are built from.
 	SourceURL string
+	// SelectChanged is set when a list of changed files was given.
+	SelectChanged bool
+	// Changed lists the changed files, repository-relative, when SelectChanged.
+	Changed []string
 }
 
 func New(
@@ -53,10 +58,24 @@ func New(
 	// +optional
 	// +default="https://github.com/kubeflow/pipelines"
 	sourceURL string,
+	// Files changed, one repository-relative path per line, e.g. from git diff --name-only $(git merge-base origin/master HEAD); when given, plan, build-all, scan-all, publish-all and test select only the images and test components whose inputs hold one of them, and name the others as unchanged.
+	// +optional
+	changed *dagger.File,
 ) (*Kfp, error) {
 	m := &Kfp{Source: source, Commit: commit, Version: version, SourceDateEpoch: sourceDateEpoch, SourceURL: sourceURL}
 	if err := m.resolveCommit(ctx); err != nil {
 		return nil, err
+	}
+	if changed != nil {
+		text, err := changed.Contents(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read the changed files: %w", err)
+		}
+		c, err := changes.Parse(text)
+		if err != nil {
+			return nil, fmt.Errorf("changed files: %w", err)
+		}
+		m.SelectChanged, m.Changed = true, c.Paths()
 	}
 	if sourceDateEpoch < 0 {
 		return nil, fmt.Errorf("invalid source-date-epoch %d: must be a Unix time", sourceDateEpoch)

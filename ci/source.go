@@ -74,14 +74,19 @@ func (m *Kfp) imageSet(ctx context.Context) (catalog.Set, error) {
 }
 
 // selectImages returns the image set of the source and the named images of
-// it, all of them when names is empty.
+// it, all of them when names is empty; with a list of changed files, only
+// those the change affects, the others named in the set's LeftOut.
 func (m *Kfp) selectImages(ctx context.Context, names []string) (catalog.Set, []catalog.Image, error) {
 	set, err := m.imageSet(ctx)
 	if err != nil {
 		return set, nil, err
 	}
 	sel, err := set.Select(names)
-	return set, sel, err
+	if err != nil || !m.SelectChanged {
+		return set, sel, err
+	}
+	set, sel = set.OnlyChanged(sel, m.Changed)
+	return set, sel, nil
 }
 
 // imageFor returns the image of the source's set named image, and platform

@@ -35,6 +35,10 @@ func (m *Kfp) Test(
 	if err != nil {
 		return nil, err
 	}
+	var unchanged []string
+	if m.SelectChanged {
+		sel, unchanged = suites.OnlyChanged(sel, m.Changed)
+	}
 	if err := fanout.ValidateConcurrency(concurrency); err != nil {
 		return nil, err
 	}
@@ -81,6 +85,9 @@ func (m *Kfp) Test(
 	js, err := json.MarshalIndent(results, "", "  ")
 	if err != nil {
 		return nil, err
+	}
+	if len(unchanged) > 0 {
+		fmt.Fprintf(&md, "\nNot run, none of their inputs changed: %s\n", strings.Join(unchanged, ", "))
 	}
 	out = out.WithNewFile("summary.md", md.String()).WithNewFile("summary.json", string(js)+"\n")
 	if len(failing) > 0 && !ignoreFailures {
@@ -196,3 +203,4 @@ func firstLines(s string, n int) string {
 	}
 	return strings.Join(strings.Fields(strings.Join(lines, " | ")), " ")
 }
+

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/kfp-dagger/kfp-dagger/internal/changes"
 )
 
 // App runs one kfp command for one workflow step. Every outside effect goes
@@ -128,7 +130,11 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	}
 
-	args := daggerArgs(cfg, gh.SHA, v.Value, epoch, a.resultsDir)
+	changedFile, err := a.changedFiles(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	args := daggerArgs(cfg, gh.SHA, v.Value, epoch, a.resultsDir, changedFile)
 	a.action.Infof("dagger %s", strings.Join(args, " "))
 	var out bytes.Buffer
 	errTail := &tailBuffer{max: 64 << 10}
@@ -162,6 +168,32 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.publish(report)
 	return stepErr
+}
+
+// changedFiles writes the files changed since cfg.Since (its merge base with
+// HEAD, plus uncommitted changes) to a file for --changed, and returns its
+// path; "" when no since input is set.
+func (a *App) changedFiles(ctx context.Context, cfg Config) (string, error) {
+	if cfg.Since == "" {
+		return "", nil
+	}
+	c, err := changes.FromGit(ctx, cfg.Source, cfg.Since)
+	if err != nil {
+		return "", fmt.Errorf("input since: %w", err)
+	}
+	f, err := os.CreateTemp("", "kfp-dagger-changed-*.txt")
+	if err != nil {
+		return "", fmt.Errorf("write the changed files: %w", err)
+	}
+	_, err = f.WriteString(c.String())
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("write the changed files: %w", err)
+	}
+	a.action.Noticef("%d files changed since %s: %s selects only the images and tests they reach", c.Len(), cfg.Since, cfg.Command)
+	return f.Name(), nil
 }
 
 // commitTime is the commit time of the checkout at source, in Unix seconds.

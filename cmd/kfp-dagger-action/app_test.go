@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -592,5 +593,74 @@ func TestReadConfigImages(t *testing.T) {
 			}
 			tc.check(t, c)
 		})
+	}
+}
+
+// TestRunSince: with the since input, the action lists the files changed on
+// a real git history since the merge base and hands them to --changed.
+func TestRunSince(t *testing.T) {
+	repo := t.TempDir()
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=master"}, args...)...)
+		cmd.Dir = repo
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	write := func(rel, content string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(repo, rel)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(repo, rel), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("go.mod", "module x\n")
+	write("frontend/src/app.js", "1\n")
+	git("init", "-q")
+	git("add", "-A")
+	git("commit", "-q", "-m", "base")
+	git("checkout", "-q", "-b", "pr")
+	write("frontend/src/app.js", "2\n")
+	git("commit", "-q", "-am", "frontend change")
+
+	env := map[string]string{"GITHUB_SHA": sha, "GITHUB_REF": "refs/pull/1/merge", "GITHUB_EVENT_NAME": "pull_request",
+		"INPUT_COMMAND": "plan", "INPUT_SOURCE": repo, "INPUT_SINCE": "master"}
+	var log bytes.Buffer
+	runner := &fakeRunner{gitOut: epoch, daggerOut: "plan\n"}
+	app := New(
+		WithAction(githubactions.New(githubactions.WithGetenv(func(k string) string { return env[k] }), githubactions.WithWriter(&log))),
+		WithRunner(runner), WithEnviron(func() []string { return nil }), WithStdout(io.Discard), WithStderr(io.Discard))
+	if err := app.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	d := runner.dagger()
+	if d == nil {
+		t.Fatal("dagger did not run")
+	}
+	var file string
+	for _, a := range d.args {
+		if f, ok := strings.CutPrefix(a, "--changed="); ok {
+			file = f
+		}
+	}
+	if file == "" || slices.Index(d.args, "--changed="+file) > slices.Index(d.args, "plan") {
+		t.Fatalf("dagger args %q: want --changed=FILE before the command", d.args)
+	}
+	t.Cleanup(func() { os.Remove(file) })
+	if got := readFile(t, file); got != "frontend/src/app.js\n" {
+		t.Errorf("changed files = %q, want frontend/src/app.js", got)
+	}
+	if !strings.Contains(log.String(), "1 files changed since master") {
+		t.Errorf("no notice of the change selection in the log:\n%s", log.String())
+	}
+
+	// since on publish-all is refused: a publish covers every image.
+	if _, err := readConfig(func(k string) string {
+		return map[string]string{"command": "publish-all", "since": "master", "password": "x"}[k]
+	}, "octocat"); err == nil || !strings.Contains(err.Error(), "input since applies to build-all, plan and test, not publish-all") {
+		t.Errorf("since with publish-all: %v", err)
 	}
 }

@@ -42,6 +42,9 @@ type Config struct {
 	Concurrency int
 	Source      string
 	Module      string
+	// Since is a git ref: build-all, plan and test then select only what
+	// the files changed since its merge base with HEAD reach.
+	Since string
 	// Notices are input fixes worth telling the user about.
 	Notices []string
 }
@@ -57,6 +60,7 @@ func readConfig(input func(string) string, actor string) (Config, error) {
 		Source:   orDefault(input("source"), defaultSource),
 		Module:   input("module"),
 		Images:   splitList(input("images")),
+		Since:    strings.TrimSpace(input("since")),
 	}
 	if !validCommand(c.Command) {
 		return c, fmt.Errorf("invalid command %q: want one of %s", c.Command, strings.Join(Commands, ", "))
@@ -77,6 +81,9 @@ func readConfig(input func(string) string, actor string) (Config, error) {
 		if c.Images, err = allImagesBut(c.Source, exclude); err != nil {
 			return c, err
 		}
+	}
+	if c.Since != "" && c.Command != "build-all" && c.Command != "plan" && c.Command != "test" {
+		return c, fmt.Errorf("input since applies to build-all, plan and test, not %s: a publish covers every image", c.Command)
 	}
 	if c.Platforms = splitList(input("platforms")); len(c.Platforms) > 0 && c.Command != "build-all" {
 		return c, fmt.Errorf("input platforms applies only to build-all, not %s", c.Command)
@@ -217,8 +224,8 @@ func resolveVersion(ref string) (Version, error) {
 
 // daggerArgs is the argv of the dagger call, without the program name. It
 // never contains the password: publish-all and build-all read it from
-// PasswordEnv.
-func daggerArgs(c Config, commit, version string, epoch int64, resultsDir string) []string {
+// PasswordEnv. changedFile, when set, lists the changed files (--changed).
+func daggerArgs(c Config, commit, version string, epoch int64, resultsDir, changedFile string) []string {
 	args := []string{"--progress=plain", "call"}
 	if c.Module != "" {
 		args = append(args, "-m", c.Module)
@@ -226,6 +233,9 @@ func daggerArgs(c Config, commit, version string, epoch int64, resultsDir string
 	args = append(args, "--source="+c.Source, "--commit="+commit)
 	if version != "" {
 		args = append(args, "--version="+version)
+	}
+	if changedFile != "" {
+		args = append(args, "--changed="+changedFile)
 	}
 	args = append(args, "--source-date-epoch="+strconv.FormatInt(epoch, 10), c.Command)
 	images := func() {

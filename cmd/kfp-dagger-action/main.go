@@ -19,6 +19,10 @@
 //	source       KFP source tree (default .)
 //	exclude      comma-separated images to leave out (instead of images)
 //	module       dagger module (call -m); empty uses the module in the working directory
+//	since        build-all, plan, test: a git ref (e.g. origin/master); only the
+//	             images and test suites that the files changed since its merge
+//	             base with HEAD reach are selected (needs the history:
+//	             actions/checkout with fetch-depth: 0)
 //
 // The commit is GITHUB_SHA; the version is master for a push to
 // refs/heads/master and X.Y.Z for a tag refs/tags/X.Y.Z (or vX.Y.Z);

@@ -143,6 +143,30 @@ func (s Set) Affected(changed []string) []Image {
 	return out
 }
 
+// ReasonUnchanged is the LeftOut reason of an image that [Set.OnlyChanged]
+// leaves out.
+const ReasonUnchanged = "none of its inputs changed"
+
+// OnlyChanged returns sel less the images a change to the given paths does
+// not affect ([Set.Affected]), and the set with those images added to
+// LeftOut, so plans and reports name what a change-based run skips.
+func (s Set) OnlyChanged(sel []Image, changed []string) (Set, []Image) {
+	hit := map[string]bool{}
+	for _, img := range s.Affected(changed) {
+		hit[img.Name] = true
+	}
+	out := Set{images: s.images, LeftOut: slices.Clone(s.LeftOut)}
+	var kept []Image
+	for _, img := range sel {
+		if hit[img.Name] {
+			kept = append(kept, img)
+		} else {
+			out.LeftOut = append(out.LeftOut, LeftOut{Name: img.Name, Reason: ReasonUnchanged})
+		}
+	}
+	return out, kept
+}
+
 // find returns the image of imgs with the given published or short name.
 func find(imgs []Image, nameOrShort string) (Image, bool) {
 	key := strings.TrimSpace(nameOrShort)

@@ -291,3 +291,32 @@ func TestSampleTree(t *testing.T) {
 		}
 	}
 }
+
+// TestOnlyChanged narrows a selection to the images a change affects and
+// names the others as left out, unchanged.
+func TestOnlyChanged(t *testing.T) {
+	set := Builtin()
+	sel, err := set.Select([]string{"frontend", "driver", "release"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	narrowed, kept := set.OnlyChanged(sel, []string{"frontend/src/app.ts", "README.md"})
+	if len(kept) != 1 || kept[0].Name != "kfp-frontend" {
+		t.Fatalf("kept %v, want kfp-frontend alone", kept)
+	}
+	want := []LeftOut{{"kfp-driver", ReasonUnchanged}, {"kfp-release", ReasonUnchanged}}
+	if !slices.Equal(narrowed.LeftOut, want) {
+		t.Errorf("LeftOut = %v, want %v", narrowed.LeftOut, want)
+	}
+	if len(set.LeftOut) != 0 {
+		t.Errorf("OnlyChanged changed the set it was called on: %v", set.LeftOut)
+	}
+	// A change to release/ selects kfp-release, built FROM kfp-api-generator.
+	if _, kept := set.OnlyChanged(set.All(), []string{"release/Dockerfile.release"}); len(kept) != 1 || kept[0].Name != "kfp-release" {
+		t.Errorf("release/ change kept %v, want kfp-release", kept)
+	}
+	// Nothing changed: nothing kept, every image named.
+	if n, kept := set.OnlyChanged(set.All(), nil); len(kept) != 0 || len(n.LeftOut) != len(set.All()) {
+		t.Errorf("no change kept %d images and left out %d", len(kept), len(n.LeftOut))
+	}
+}
