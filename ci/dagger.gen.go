@@ -446,6 +446,83 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Kfp).Plan(&parent, ctx, images, registry, latest, format)
+		case "Promote":
+			var parent Kfp
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var registry string
+			if inputArgs["registry"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["registry"]), &registry)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registry", err))
+				}
+			}
+			var records []*dagger.File
+			if inputArgs["records"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["records"]), &records)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg records", err))
+				}
+			}
+			var images []string
+			if inputArgs["images"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["images"]), &images)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg images", err))
+				}
+			}
+			var latest bool
+			if inputArgs["latest"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["latest"]), &latest)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg latest", err))
+				}
+			}
+			var force []string
+			if inputArgs["force"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["force"]), &force)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg force", err))
+				}
+			}
+			var smoke bool
+			if inputArgs["smoke"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["smoke"]), &smoke)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg smoke", err))
+				}
+			}
+			var username string
+			if inputArgs["username"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg username", err))
+				}
+			}
+			var password *dagger.Secret
+			if inputArgs["password"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["password"]), &password)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
+				}
+			}
+			var registryTunnel *dagger.Service
+			if inputArgs["registryTunnel"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["registryTunnel"]), &registryTunnel)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryTunnel", err))
+				}
+			}
+			var attemptTimeout string
+			if inputArgs["attemptTimeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["attemptTimeout"]), &attemptTimeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg attemptTimeout", err))
+				}
+			}
+			return (*Kfp).Promote(&parent, ctx, registry, records, images, latest, force, smoke, username, password, registryTunnel, attemptTimeout)
 		case "Publish":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)
@@ -964,6 +1041,55 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Kfp).Sign(&parent, ctx, ref, key, keyPassword, tlog, oidcToken, actionsIdTokenRequestUrl, actionsIdTokenRequestToken, fulcioUrl, rekorUrl, recursive, username, password, registryTunnel, cosignImage)
+		case "Stage":
+			var parent Kfp
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var registry string
+			if inputArgs["registry"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["registry"]), &registry)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registry", err))
+				}
+			}
+			var images []string
+			if inputArgs["images"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["images"]), &images)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg images", err))
+				}
+			}
+			var platforms []string
+			if inputArgs["platforms"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["platforms"]), &platforms)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg platforms", err))
+				}
+			}
+			var username string
+			if inputArgs["username"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg username", err))
+				}
+			}
+			var password *dagger.Secret
+			if inputArgs["password"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["password"]), &password)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
+				}
+			}
+			var concurrency int
+			if inputArgs["concurrency"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["concurrency"]), &concurrency)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg concurrency", err))
+				}
+			}
+			return (*Kfp).Stage(&parent, ctx, registry, images, platforms, username, password, concurrency)
 		case "Test":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)

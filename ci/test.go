@@ -203,4 +203,3 @@ func firstLines(s string, n int) string {
 	}
 	return strings.Join(strings.Fields(strings.Join(lines, " | ")), " ")
 }
-

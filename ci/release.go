@@ -1,0 +1,454 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/kfp-dagger/kfp-dagger/ci/internal/dagger"
+	"github.com/kfp-dagger/kfp-dagger/internal/catalog"
+	"github.com/kfp-dagger/kfp-dagger/internal/fanout"
+	"github.com/kfp-dagger/kfp-dagger/internal/labels"
+	"github.com/kfp-dagger/kfp-dagger/internal/regerr"
+	"github.com/kfp-dagger/kfp-dagger/internal/release"
+	"github.com/kfp-dagger/kfp-dagger/internal/retry"
+	"github.com/kfp-dagger/kfp-dagger/internal/signing"
+)
+
+// stageJob is one image and platform a stage run builds and pushes.
+type stageJob struct {
+	img      catalog.Image
+	platform string
+	ctr      *dagger.Container
+}
+
+// Stage builds the published images of the source for the selected
+// platforms, every build to completion before anything is written, then
+// pushes each platform image by digest under a staging tag no release tag
+// can equal, and returns the release records (records.json): per image, the
+// platform manifest digests, commit, version and labels. Nothing a user
+// pulls moves; promote does that. Run one stage per engine or architecture
+// (e.g. --platforms=linux/arm64 on an arm64 runner) and hand all the records
+// to promote.
+func (m *Kfp) Stage(
+	ctx context.Context,
+	// Registry path to stage in and publish to, e.g. ghcr.io/kubeflow.
+	registry string,
+	// Published images to stage (names or short names); empty stages every published image of the source.
+	// +optional
+	images []string,
+	// Platforms to stage; empty stages every platform each image ships.
+	// +optional
+	platforms []string,
+	// Registry user name.
+	// +optional
+	username string,
+	// Registry password or token.
+	// +optional
+	password *dagger.Secret,
+	// How many images build at once.
+	// +optional
+	// +default=2
+	concurrency int,
+) (*dagger.File, error) {
+	jobs, err := m.stageJobs(ctx, registry, images, platforms, concurrency)
+	if err != nil {
+		return nil, err
+	}
+	// Build everything first: a build error is a build error, named by
+	// image and platform, never retried, and nothing is written.
+	errs := fanout.Run(ctx, len(jobs), concurrency, false, func(ctx context.Context, i int) error {
+		ctr, err := m.build(ctx, jobs[i].img, jobs[i].platform, registry, "")
+		if err == nil {
+			ctr, err = ctr.Sync(ctx)
+		}
+		if err != nil {
+			return fmt.Errorf("build %s %s: %w", jobs[i].img.Name, jobs[i].platform, oneLine(err))
+		}
+		jobs[i].ctr = ctr
+		return nil
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("stage: nothing pushed: %w", err)
+	}
+	p := publisher{registry: registry, username: username, password: password, policy: retry.DefaultPolicy()}
+	records := map[string]*release.Record{}
+	var order []string
+	now := time.Now().UTC()
+	for _, j := range jobs {
+		digest, err := m.pushStaged(ctx, p, j)
+		if err != nil {
+			return nil, err
+		}
+		r, ok := records[j.img.Name]
+		if !ok {
+			r, err = m.newRecord(j.img, registry, now)
+			if err != nil {
+				return nil, err
+			}
+			records[j.img.Name] = r
+			order = append(order, j.img.Name)
+		}
+		r.Platforms = append(r.Platforms, release.PlatformManifest{Platform: j.platform, Digest: digest})
+	}
+	out := make([]release.Record, 0, len(order))
+	for _, name := range order {
+		out = append(out, *records[name])
+	}
+	js, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return dag.Directory().WithNewFile("records.json", string(js)+"\n").File("records.json"), nil
+}
+
+// stageJobs checks everything a stage needs before the first build: a
+// commit, the images (published ones only) and platforms, and every
+// Dockerfile; it returns one job per image and platform.
+func (m *Kfp) stageJobs(ctx context.Context, registry string, images, platforms []string, concurrency int) ([]stageJob, error) {
+	if m.Commit == "" {
+		return nil, errors.New("stage needs the source commit: pass --commit or a source with .git")
+	}
+	if err := fanout.ValidateConcurrency(concurrency); err != nil {
+		return nil, err
+	}
+	if _, err := release.IndexStagingTag(m.Commit, m.Version); err != nil {
+		return nil, fmt.Errorf("stage: %w", err)
+	}
+	if registry == "" || strings.Contains(registry, "://") {
+		return nil, fmt.Errorf("invalid registry %q: want a registry path such as ghcr.io/kubeflow", registry)
+	}
+	_, sel, err := m.selectImages(ctx, images)
+	if err != nil {
+		return nil, err
+	}
+	only := map[string]bool{}
+	for _, p := range platforms {
+		pp, err := catalog.ParsePlatform(p)
+		if err != nil {
+			return nil, err
+		}
+		only[pp] = true
+	}
+	var jobs []stageJob
+	var missing []string
+	for _, img := range sel {
+		if img.Tool {
+			if len(images) > 0 {
+				return nil, fmt.Errorf("stage covers published images; %s is a tool image, published by publish-all", img.Name)
+			}
+			continue
+		}
+		ok, err := m.Source.Exists(ctx, img.Dockerfile)
+		if err != nil {
+			return nil, fmt.Errorf("stage %s: %w", img.Name, err)
+		}
+		if !ok {
+			missing = append(missing, img.Name+" ("+img.Dockerfile+")")
+		}
+		for _, p := range img.Platforms {
+			if len(only) == 0 || only[p] {
+				jobs = append(jobs, stageJob{img: img, platform: p})
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("stage: nothing built or pushed: Dockerfile not found in the source for %s", strings.Join(missing, ", "))
+	}
+	if len(jobs) == 0 {
+		return nil, errors.New("stage: no selected image ships any of the requested platforms")
+	}
+	return jobs, nil
+}
+
+// pushStaged pushes one built platform image under its staging tag and
+// returns its manifest digest. Only registry errors reach the retry policy:
+// the build is already complete.
+func (m *Kfp) pushStaged(ctx context.Context, p publisher, j stageJob) (v1.Hash, error) {
+	tag, err := release.PlatformStagingTag(m.Commit, m.Version, j.platform)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	ref := strings.TrimSuffix(p.registry, "/") + "/" + j.img.Name + ":" + tag
+	var out string
+	_, err = p.policy.Do(ctx, func(ctx context.Context) error {
+		var err error
+		out, err = p.auth(j.ctr).Publish(ctx, ref, dagger.ContainerPublishOpts{
+			MediaTypes:        dagger.ImageMediaTypesOcimediaTypes,
+			ForcedCompression: dagger.ImageLayerCompressionGzip,
+		})
+		if err != nil && !retry.Transient(err) {
+			return retry.Permanent(err)
+		}
+		return err
+	})
+	if err != nil {
+		return v1.Hash{}, regerr.Explain("stage "+ref, p.registry, p.username, oneLine(err))
+	}
+	_, digest, _ := strings.Cut(out, "@")
+	h, err := v1.NewHash(digest)
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("stage %s: the engine returned %q, not a digest: %w", ref, out, err)
+	}
+	return h, nil
+}
+
+// newRecord starts the record of one image of this stage run.
+func (m *Kfp) newRecord(img catalog.Image, registry string, now time.Time) (*release.Record, error) {
+	ls, err := labels.For(labels.Inputs{Title: img.Name, SourceURL: m.SourceURL, Commit: m.Commit, Version: m.tagFor(img), Created: m.created(), Licenses: "Apache-2.0"})
+	if err != nil {
+		return nil, err
+	}
+	lm := map[string]string{}
+	for _, l := range ls {
+		lm[l.Name] = l.Value
+	}
+	return &release.Record{
+		Image: img.Name, Repository: strings.TrimSuffix(registry, "/") + "/" + img.Name,
+		Version: m.Version, Commit: m.Commit, Source: m.SourceURL, Labels: lm, StagedAt: now,
+	}, nil
+}
+
+// Promote merges the records of one or more stage runs, assembles each
+// image's index from the staged platform manifests (no rebuild), verifies
+// every index (exactly the catalog's platforms, revision and version labels,
+// and with --smoke each platform image answering --version with its
+// architecture), and only when every image passed moves the tags by digest:
+// every immutable tag (X.Y.Z, the commit) of every image before any moving
+// tag (master, latest). A rerun finishes what is missing. Without records,
+// --latest moves latest of every published image to what its X.Y.Z tag
+// holds: a retag, never a rebuild. Returns the report.
+// +cache="never"
+func (m *Kfp) Promote(
+	ctx context.Context,
+	// Registry path the records were staged in, e.g. ghcr.io/kubeflow.
+	registry string,
+	// records.json of each stage run.
+	// +optional
+	records []*dagger.File,
+	// With --latest and no records: the images to retag (names or short names); empty retags every published image.
+	// +optional
+	images []string,
+	// Also tag a release as latest.
+	// +optional
+	latest bool,
+	// Images whose immutable tags may be overwritten (names or short names).
+	// +optional
+	force []string,
+	// Run each staged platform image with --version before any tag moves.
+	// +optional
+	smoke bool,
+	// Registry user name.
+	// +optional
+	username string,
+	// Registry password or token.
+	// +optional
+	password *dagger.Secret,
+	// Tunnel to a loopback registry, e.g. tcp://localhost:5000: the module's own registry calls go through it.
+	// +optional
+	registryTunnel *dagger.Service,
+	// Deadline of each registry call attempt, e.g. 60s.
+	// +optional
+	// +default="60s"
+	attemptTimeout string,
+) (string, error) {
+	set, err := m.imageSet(ctx)
+	if err != nil {
+		return "", err
+	}
+	forced := map[string]bool{}
+	for _, f := range force {
+		img, err := set.Lookup(f)
+		if err != nil {
+			return "", fmt.Errorf("force: %w", err)
+		}
+		forced[img.Name] = true
+	}
+	timeout, err := time.ParseDuration(attemptTimeout)
+	if err != nil || timeout <= 0 {
+		return "", fmt.Errorf("invalid attempt-timeout %q: want a positive duration such as 60s", attemptTimeout)
+	}
+	reg, err := m.releaseRegistry(ctx, registry, username, password, registryTunnel, timeout)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	if len(records) > 0 && len(images) > 0 {
+		return "", errors.New("promote: --images selects what --latest retags without records; with records, the records say which images")
+	}
+	if len(records) == 0 {
+		if !latest {
+			return "", errors.New("promote needs the records of a stage run, or --latest to retag an existing release")
+		}
+		sel, err := set.Select(images)
+		if err != nil {
+			return "", err
+		}
+		var targets []release.Target
+		for _, img := range sel {
+			if !img.Tool {
+				targets = append(targets, release.Target{Image: img.Name, Repository: strings.TrimSuffix(registry, "/") + "/" + img.Name})
+			}
+		}
+		outcomes, err := release.PromoteLatest(ctx, reg, targets, m.Version)
+		writeOutcomes(&b, outcomes)
+		if err != nil {
+			return b.String(), err
+		}
+		return b.String(), nil
+	}
+	recs, err := readRecords(ctx, records)
+	if err != nil {
+		return "", err
+	}
+	want := map[string][]string{}
+	for _, img := range set.All() {
+		if !img.Tool {
+			want[img.Name] = img.Platforms
+		}
+	}
+	// Only the images the records hold; a missing platform of one of them
+	// is still refused by Merge.
+	staged := map[string][]string{}
+	for _, r := range recs {
+		if p, ok := want[r.Image]; ok {
+			staged[r.Image] = p
+		}
+	}
+	merged, err := release.Merge(recs, staged)
+	if err != nil {
+		return "", err
+	}
+	var failed []string
+	for i := range merged {
+		r := &merged[i]
+		if r.Index, err = release.AssembleIndex(ctx, reg, *r); err != nil {
+			return b.String(), err
+		}
+		expect := release.Expect{Platforms: staged[r.Image]}
+		if smoke {
+			expect.Checks = append(expect.Checks, m.smokeCheck(r.Repository, registry, username, password))
+		}
+		res, err := release.Verify(ctx, reg, *r, expect)
+		if err != nil {
+			return b.String(), err
+		}
+		fmt.Fprintf(&b, "verify %s@%s: ", r.Repository, r.Index)
+		if err := res.Err(); err != nil {
+			fmt.Fprintf(&b, "FAILED: %v\n", err)
+			failed = append(failed, err.Error())
+			continue
+		}
+		b.WriteString("ok\n")
+	}
+	if len(failed) > 0 {
+		return b.String(), fmt.Errorf("promote: no tag moved: %s", strings.Join(failed, "; "))
+	}
+	plan, err := release.Plan(merged, latest)
+	if err != nil {
+		return b.String(), err
+	}
+	outcomes, err := release.Promote(ctx, reg, plan, forced)
+	writeOutcomes(&b, outcomes)
+	return b.String(), err
+}
+
+// writeOutcomes adds one line per tag write: written, already there, or not.
+func writeOutcomes(b *strings.Builder, outcomes []release.Outcome) {
+	for _, o := range outcomes {
+		state := "not written"
+		switch {
+		case o.Written:
+			state = "written"
+		case o.Err == nil && o.Decision.State == release.Same:
+			state = "already there"
+		}
+		fmt.Fprintf(b, "%s: %s\n", o.Write, state)
+	}
+}
+
+// readRecords parses the records of every stage run.
+func readRecords(ctx context.Context, files []*dagger.File) ([]release.Record, error) {
+	var out []release.Record
+	for i, f := range files {
+		text, err := f.Contents(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read records %d: %w", i+1, oneLine(err))
+		}
+		var recs []release.Record
+		if err := json.Unmarshal([]byte(text), &recs); err != nil {
+			return nil, fmt.Errorf("records %d: %w", i+1, err)
+		}
+		out = append(out, recs...)
+	}
+	return out, nil
+}
+
+// smokeCheck runs a staged platform image, by digest, with --version and
+// checks that it reports the platform's architecture.
+func (m *Kfp) smokeCheck(repository, registry, username string, password *dagger.Secret) release.Check {
+	return func(ctx context.Context, image, platform string, digest v1.Hash) error {
+		c := dag.Container(dagger.ContainerOpts{Platform: dagger.Platform(platform)})
+		if username != "" && password != nil {
+			c = c.WithRegistryAuth(registryHost(registry), username, password)
+		}
+		out, err := c.From(repository+"@"+digest.String()).
+			WithExec([]string{"--version"}, dagger.ContainerWithExecOpts{UseEntrypoint: true}).Stdout(ctx)
+		if err != nil {
+			return fmt.Errorf("smoke run of %s --version: %w", image, oneLine(err))
+		}
+		arch := platform[strings.LastIndex(platform, "/")+1:]
+		if !strings.Contains(out, arch) {
+			return fmt.Errorf("smoke run of %s --version printed %q, which does not name %s", image, strings.TrimSpace(out), arch)
+		}
+		return nil
+	}
+}
+
+// releaseRegistry is the registry client of promote: credentials from the
+// secret, each attempt bounded by timeout, and through the tunnel when the
+// registry is on the host's loopback.
+func (m *Kfp) releaseRegistry(ctx context.Context, registry, username string, password *dagger.Secret, tunnel *dagger.Service, timeout time.Duration) (*release.Remote, error) {
+	policy := release.DefaultRetryPolicy()
+	policy.AttemptTimeout = timeout
+	opts := []release.RemoteOption{release.WithRetryPolicy(policy)}
+	if username != "" && password != nil {
+		pw, err := password.Plaintext(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("registry password: %w", oneLine(err))
+		}
+		opts = append(opts, release.WithBasicAuth(username, pw))
+	}
+	if tunnel != nil {
+		host := registryHost(registry)
+		svc, err := tunnel.Start(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("registry tunnel: %w", oneLine(err))
+		}
+		ep, err := svc.Endpoint(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("registry tunnel: %w", oneLine(err))
+		}
+		if _, err := signing.Port(ep); err != nil {
+			return nil, fmt.Errorf("registry tunnel: %w", err)
+		}
+		tr := remote.DefaultTransport.(*http.Transport).Clone()
+		var d net.Dialer
+		tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if addr == host {
+				addr = ep
+			}
+			return d.DialContext(ctx, network, addr)
+		}
+		opts = append(opts, release.WithTransport(tr))
+	}
+	return release.NewRemote(opts...)
+}
