@@ -17,7 +17,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH=/usr/local/go/bin:$PATH
 # shellcheck source=SCRIPTDIR/../versions.env
 . versions.env
-tools="${KFP_DAGGER_TOOLS:-/var/cache/kfp-dagger/tools}"
+tools="${KFP_DAGGER_TOOLS:-${KFP_DAGGER_CACHE:-/var/cache/kfp-dagger}/tools}"
 
 # go_tool NAME VERSION PACKAGE: the binary, installed once per version.
 go_tool() {
