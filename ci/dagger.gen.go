@@ -522,7 +522,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg attemptTimeout", err))
 				}
 			}
-			return (*Kfp).Promote(&parent, ctx, registry, records, images, latest, force, smoke, username, password, registryTunnel, attemptTimeout)
+			var retryBudget string
+			if inputArgs["retryBudget"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["retryBudget"]), &retryBudget)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg retryBudget", err))
+				}
+			}
+			return (*Kfp).Promote(&parent, ctx, registry, records, images, latest, force, smoke, username, password, registryTunnel, attemptTimeout, retryBudget)
 		case "Publish":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)
@@ -1089,7 +1096,28 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg concurrency", err))
 				}
 			}
-			return (*Kfp).Stage(&parent, ctx, registry, images, platforms, username, password, concurrency)
+			var registryTunnel *dagger.Service
+			if inputArgs["registryTunnel"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["registryTunnel"]), &registryTunnel)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryTunnel", err))
+				}
+			}
+			var attemptTimeout string
+			if inputArgs["attemptTimeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["attemptTimeout"]), &attemptTimeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg attemptTimeout", err))
+				}
+			}
+			var retryBudget string
+			if inputArgs["retryBudget"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["retryBudget"]), &retryBudget)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg retryBudget", err))
+				}
+			}
+			return (*Kfp).Stage(&parent, ctx, registry, images, platforms, username, password, concurrency, registryTunnel, attemptTimeout, retryBudget)
 		case "Test":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
@@ -27,15 +29,18 @@ import (
 type stageJob struct {
 	img      catalog.Image
 	platform string
-	ctr      *dagger.Container
+	ctr      *dagger.Container // the build, when this run builds it
+	staged   v1.Hash           // what an earlier run staged, when it did
 }
 
 // Stage builds the published images of the source for the selected
 // platforms, every build to completion before anything is written, then
 // pushes each platform image by digest under a staging tag no release tag
-// can equal, and returns the release records (records.json): per image, the
-// platform manifest digests, commit, version and labels. Nothing a user
-// pulls moves; promote does that. Run one stage per engine or architecture
+// can equal, and returns records.json (per image, the platform manifest
+// digests, commit, version and labels) and stage.md. A platform an earlier
+// run of the same commit and version staged is kept, not rebuilt, so a
+// rerun after a failure finishes what is missing. Nothing a user pulls
+// moves; promote does that. Run one stage per engine or architecture
 // (e.g. --platforms=linux/arm64 on an arm64 runner) and hand all the records
 // to promote.
 func (m *Kfp) Stage(
@@ -58,22 +63,48 @@ func (m *Kfp) Stage(
 	// +optional
 	// +default=2
 	concurrency int,
-) (*dagger.File, error) {
+	// Tunnel to a loopback registry, e.g. tcp://localhost:5000: the module's own registry calls go through it.
+	// +optional
+	registryTunnel *dagger.Service,
+	// Deadline of each registry call attempt, e.g. 60s.
+	// +optional
+	// +default="60s"
+	attemptTimeout string,
+	// How long transient registry errors (429, 5xx, resets, timeouts) are retried, counted from the first failure, e.g. 3m.
+	// +optional
+	// +default="3m"
+	retryBudget string,
+) (*dagger.Directory, error) {
 	jobs, err := m.stageJobs(ctx, registry, images, platforms, concurrency)
 	if err != nil {
 		return nil, err
 	}
-	// Build everything first: a build error is a build error, named by
-	// image and platform, never retried, and nothing is written.
-	errs := fanout.Run(ctx, len(jobs), concurrency, false, func(ctx context.Context, i int) error {
-		ctr, err := m.build(ctx, jobs[i].img, jobs[i].platform, registry, "")
+	reg, err := m.releaseRegistry(ctx, registry, username, password, registryTunnel, attemptTimeout, retryBudget)
+	if err != nil {
+		return nil, err
+	}
+	// What an earlier run staged is kept: read by digest, not rebuilt.
+	var toBuild []int
+	for i := range jobs {
+		if jobs[i].staged, err = m.stagedDigest(ctx, reg, registry, jobs[i]); err != nil {
+			return nil, err
+		}
+		if jobs[i].staged == (v1.Hash{}) {
+			toBuild = append(toBuild, i)
+		}
+	}
+	// Build everything missing first: a build error is a build error, named
+	// by image and platform, never retried, and nothing is written.
+	errs := fanout.Run(ctx, len(toBuild), concurrency, false, func(ctx context.Context, k int) error {
+		j := &jobs[toBuild[k]]
+		ctr, err := m.build(ctx, j.img, j.platform, registry, "")
 		if err == nil {
 			ctr, err = ctr.Sync(ctx)
 		}
 		if err != nil {
-			return fmt.Errorf("build %s %s: %w", jobs[i].img.Name, jobs[i].platform, oneLine(err))
+			return fmt.Errorf("build %s %s: %w", j.img.Name, j.platform, oneLine(err))
 		}
-		jobs[i].ctr = ctr
+		j.ctr = ctr
 		return nil
 	})
 	if err := errors.Join(errs...); err != nil {
@@ -82,12 +113,18 @@ func (m *Kfp) Stage(
 	p := publisher{registry: registry, username: username, password: password, policy: retry.DefaultPolicy()}
 	records := map[string]*release.Record{}
 	var order []string
+	var rep strings.Builder
+	rep.WriteString("| image | platform | manifest | staged by |\n| --- | --- | --- | --- |\n")
 	now := time.Now().UTC()
 	for _, j := range jobs {
-		digest, err := m.pushStaged(ctx, p, j)
-		if err != nil {
-			return nil, err
+		digest, how := j.staged, "an earlier run (not rebuilt)"
+		if j.ctr != nil {
+			if digest, err = m.pushStaged(ctx, p, j); err != nil {
+				return nil, err
+			}
+			how = "this run"
 		}
+		fmt.Fprintf(&rep, "| %s | %s | %s | %s |\n", j.img.Name, j.platform, digest, how)
 		r, ok := records[j.img.Name]
 		if !ok {
 			r, err = m.newRecord(j.img, registry, now)
@@ -107,7 +144,29 @@ func (m *Kfp) Stage(
 	if err != nil {
 		return nil, err
 	}
-	return dag.Directory().WithNewFile("records.json", string(js)+"\n").File("records.json"), nil
+	return dag.Directory().WithNewFile("records.json", string(js)+"\n").WithNewFile("stage.md", rep.String()), nil
+}
+
+// stagedDigest returns the manifest an earlier stage run of this commit and
+// version pushed for the job, or the zero Hash when the registry says, in a
+// typed error, that there is none. Anything else fails closed.
+func (m *Kfp) stagedDigest(ctx context.Context, reg release.Registry, registry string, j stageJob) (v1.Hash, error) {
+	tag, err := release.PlatformStagingTag(m.Commit, m.Version, j.platform)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	ref, err := name.NewTag(strings.TrimSuffix(registry, "/") + "/" + j.img.Name + ":" + tag)
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("stage %s: %w", j.img.Name, err)
+	}
+	got, err := reg.Get(ctx, ref)
+	switch {
+	case err == nil:
+		return got.Descriptor.Digest, nil
+	case release.IsAbsent(err):
+		return v1.Hash{}, nil
+	}
+	return v1.Hash{}, fmt.Errorf("stage: cannot tell whether %s is staged: %w", ref, err)
 }
 
 // stageJobs checks everything a stage needs before the first build: a
@@ -259,6 +318,10 @@ func (m *Kfp) Promote(
 	// +optional
 	// +default="60s"
 	attemptTimeout string,
+	// How long transient registry errors (429, 5xx, resets, timeouts) are retried, counted from the first failure, e.g. 3m.
+	// +optional
+	// +default="3m"
+	retryBudget string,
 ) (string, error) {
 	set, err := m.imageSet(ctx)
 	if err != nil {
@@ -272,22 +335,23 @@ func (m *Kfp) Promote(
 		}
 		forced[img.Name] = true
 	}
-	timeout, err := time.ParseDuration(attemptTimeout)
-	if err != nil || timeout <= 0 {
-		return "", fmt.Errorf("invalid attempt-timeout %q: want a positive duration such as 60s", attemptTimeout)
+	switch {
+	case len(records) > 0 && len(images) > 0:
+		return "", errors.New("promote: --images selects what --latest retags without records; with records, the records say which images")
+	case len(records) == 0 && !latest:
+		return "", errors.New("promote needs the records of a stage run, or --latest to retag an existing release")
 	}
-	reg, err := m.releaseRegistry(ctx, registry, username, password, registryTunnel, timeout)
+	reg, err := m.releaseRegistry(ctx, registry, username, password, registryTunnel, attemptTimeout, retryBudget)
 	if err != nil {
 		return "", err
 	}
 	var b strings.Builder
-	if len(records) > 0 && len(images) > 0 {
-		return "", errors.New("promote: --images selects what --latest retags without records; with records, the records say which images")
+	// done ends the output with the registry retries, on success and failure.
+	done := func(err error) (string, error) {
+		writeRetries(&b, reg)
+		return b.String(), err
 	}
 	if len(records) == 0 {
-		if !latest {
-			return "", errors.New("promote needs the records of a stage run, or --latest to retag an existing release")
-		}
 		sel, err := set.Select(images)
 		if err != nil {
 			return "", err
@@ -300,10 +364,7 @@ func (m *Kfp) Promote(
 		}
 		outcomes, err := release.PromoteLatest(ctx, reg, targets, m.Version)
 		writeOutcomes(&b, outcomes)
-		if err != nil {
-			return b.String(), err
-		}
-		return b.String(), nil
+		return done(err)
 	}
 	recs, err := readRecords(ctx, records)
 	if err != nil {
@@ -331,7 +392,7 @@ func (m *Kfp) Promote(
 	for i := range merged {
 		r := &merged[i]
 		if r.Index, err = release.AssembleIndex(ctx, reg, *r); err != nil {
-			return b.String(), err
+			return done(err)
 		}
 		expect := release.Expect{Platforms: staged[r.Image]}
 		if smoke {
@@ -339,7 +400,7 @@ func (m *Kfp) Promote(
 		}
 		res, err := release.Verify(ctx, reg, *r, expect)
 		if err != nil {
-			return b.String(), err
+			return done(err)
 		}
 		fmt.Fprintf(&b, "verify %s@%s: ", r.Repository, r.Index)
 		if err := res.Err(); err != nil {
@@ -350,15 +411,32 @@ func (m *Kfp) Promote(
 		b.WriteString("ok\n")
 	}
 	if len(failed) > 0 {
-		return b.String(), fmt.Errorf("promote: no tag moved: %s", strings.Join(failed, "; "))
+		return done(fmt.Errorf("promote: no tag moved: %s", strings.Join(failed, "; ")))
 	}
 	plan, err := release.Plan(merged, latest)
 	if err != nil {
-		return b.String(), err
+		return done(err)
 	}
 	outcomes, err := release.Promote(ctx, reg, plan, forced)
 	writeOutcomes(&b, outcomes)
-	return b.String(), err
+	return done(err)
+}
+
+// writeRetries adds the registry retries of the run, per repository.
+func writeRetries(b *strings.Builder, reg *release.Remote) {
+	all := reg.AllRetries()
+	repos := make([]string, 0, len(all))
+	total := 0
+	for r, n := range all {
+		repos = append(repos, fmt.Sprintf("%s %d", r, n))
+		total += n
+	}
+	slices.Sort(repos)
+	fmt.Fprintf(b, "registry retries: %d", total)
+	if total > 0 {
+		fmt.Fprintf(b, " (%s)", strings.Join(repos, ", "))
+	}
+	b.WriteString("\n")
 }
 
 // writeOutcomes adds one line per tag write: written, already there, or not.
@@ -416,9 +494,20 @@ func (m *Kfp) smokeCheck(repository, registry, username string, password *dagger
 // releaseRegistry is the registry client of promote: credentials from the
 // secret, each attempt bounded by timeout, and through the tunnel when the
 // registry is on the host's loopback.
-func (m *Kfp) releaseRegistry(ctx context.Context, registry, username string, password *dagger.Secret, tunnel *dagger.Service, timeout time.Duration) (*release.Remote, error) {
-	policy := release.DefaultRetryPolicy()
-	policy.AttemptTimeout = timeout
+func (m *Kfp) releaseRegistry(ctx context.Context, registry, username string, password *dagger.Secret, tunnel *dagger.Service, attemptTimeout, retryBudget string) (*release.Remote, error) {
+	timeout, err := time.ParseDuration(attemptTimeout)
+	if err != nil || timeout <= 0 {
+		return nil, fmt.Errorf("invalid attempt-timeout %q: want a positive duration such as 60s", attemptTimeout)
+	}
+	backoff, err := policyWithBudget(retryBudget)
+	if err != nil {
+		return nil, err
+	}
+	host := registryHost(registry)
+	if tunnel == nil && onLoopback(host) {
+		return nil, fmt.Errorf("registry %s is on the host's loopback, which module code cannot reach: pass --registry-tunnel=tcp://localhost:%s", host, host[strings.LastIndex(host, ":")+1:])
+	}
+	policy := release.RetryPolicy{Backoff: backoff, AttemptTimeout: timeout}
 	opts := []release.RemoteOption{release.WithRetryPolicy(policy)}
 	if username != "" && password != nil {
 		pw, err := password.Plaintext(ctx)
@@ -428,7 +517,6 @@ func (m *Kfp) releaseRegistry(ctx context.Context, registry, username string, pa
 		opts = append(opts, release.WithBasicAuth(username, pw))
 	}
 	if tunnel != nil {
-		host := registryHost(registry)
 		svc, err := tunnel.Start(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("registry tunnel: %w", oneLine(err))
@@ -451,4 +539,18 @@ func (m *Kfp) releaseRegistry(ctx context.Context, registry, username string, pa
 		opts = append(opts, release.WithTransport(tr))
 	}
 	return release.NewRemote(opts...)
+}
+
+// onLoopback reports whether a registry host names the loopback interface.
+func onLoopback(host string) bool {
+	h := host
+	if i := strings.LastIndex(h, ":"); i > 0 && !strings.HasSuffix(h, "]") {
+		h = h[:i]
+	}
+	h = strings.Trim(h, "[]")
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }

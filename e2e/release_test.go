@@ -2,13 +2,18 @@ package e2e
 
 import (
 	"encoding/json"
+	"math/rand/v2"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/kfp-dagger/kfp-dagger/internal/release"
@@ -44,10 +49,11 @@ func TestStageMergePromote(t *testing.T) {
 
 	var records []string
 	for _, p := range []string{"linux/amd64", "linux/arm64"} {
-		out := filepath.Join(dir, strings.ReplaceAll(p, "/", "-")+".json")
+		outDir := filepath.Join(dir, strings.ReplaceAll(p, "/", "-"))
+		out := filepath.Join(outDir, "records.json")
 		args := append([]string{"--commit=" + testCommit, "--version=" + version, "stage", "--registry=" + repo,
-			"--images=metadata-envoy", "--platforms=" + p}, auth...)
-		e.dagger(t, append(args, "export", "--path="+out)...).mustSucceed(t)
+			"--images=metadata-envoy", "--platforms=" + p, tunnel}, auth...)
+		e.dagger(t, append(args, "export", "--path="+outDir)...).mustSucceed(t)
 		recs := readRecords(t, out)
 		if len(recs) != 1 || len(recs[0].Platforms) != 1 || recs[0].Platforms[0].Platform != p || recs[0].Commit != testCommit {
 			t.Fatalf("stage %s records: %+v", p, recs)
@@ -151,8 +157,10 @@ func TestStageMissingDockerfileWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	repo := e.uniqueRepo("stage-missing")
+	_, port, _ := strings.Cut(e.registry, ":")
 	line := errorLine(e.dagger(t, "--source="+tree, "--commit="+testCommit, "stage", "--registry="+repo,
-		"--images=metadata-envoy,driver", "--username="+e.username, "--password=file:"+e.passwordFile).mustFail(t))
+		"--images=metadata-envoy,driver", "--registry-tunnel=tcp://localhost:"+port,
+		"--username="+e.username, "--password=file:"+e.passwordFile).mustFail(t))
 	if !strings.Contains(line, "nothing built or pushed: Dockerfile not found in the source for kfp-driver (backend/Dockerfile.driver)") {
 		t.Errorf("missing Dockerfile: %q", line)
 	}
@@ -161,5 +169,165 @@ func TestStageMissingDockerfileWritesNothing(t *testing.T) {
 		if err == nil && len(tags) > 0 {
 			t.Errorf("%s/%s holds %v after a failed stage", repo, img, tags)
 		}
+	}
+}
+
+// TestStageResumes: a stage run that stopped after staging one image (here:
+// a run of that image alone) is finished by a rerun that keeps what is
+// staged, by digest, and builds only the rest; stage.md says which. Without
+// a tunnel, a loopback registry is refused with the flag to pass.
+func TestStageResumes(t *testing.T) {
+	e := requireEnv(t)
+	repo := e.uniqueRepo("resume")
+	_, port, _ := strings.Cut(e.registry, ":")
+	stage := func(images string) (string, []release.Record) {
+		t.Helper()
+		out := t.TempDir()
+		e.dagger(t, "--commit="+testCommit, "stage", "--registry="+repo, "--images="+images, "--platforms=linux/amd64",
+			"--registry-tunnel=tcp://localhost:"+port, "--username="+e.username, "--password=file:"+e.passwordFile,
+			"export", "--path="+out).mustSucceed(t)
+		md, err := os.ReadFile(filepath.Join(out, "stage.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(md), readRecords(t, filepath.Join(out, "records.json"))
+	}
+	_, first := stage("metadata-envoy")
+	md, recs := stage("metadata-envoy,cache-deployer")
+	t.Logf("e2e: rerun stage.md:\n%s", md)
+	if !strings.Contains(md, "| kfp-metadata-envoy | linux/amd64 | "+first[0].Platforms[0].Digest.String()+" | an earlier run (not rebuilt) |") {
+		t.Errorf("the rerun did not keep the staged kfp-metadata-envoy:\n%s", md)
+	}
+	if !strings.Contains(md, "| kfp-cache-deployer | linux/amd64 | sha256:") || !strings.Contains(md, "| this run |") {
+		t.Errorf("the rerun did not stage kfp-cache-deployer:\n%s", md)
+	}
+	i := slices.IndexFunc(recs, func(r release.Record) bool { return r.Image == "kfp-metadata-envoy" })
+	if len(recs) != 2 || i < 0 || recs[i].Platforms[0].Digest != first[0].Platforms[0].Digest {
+		t.Errorf("rerun records %+v: want both images, kfp-metadata-envoy at %s", recs, first[0].Platforms[0].Digest)
+	}
+
+	line := errorLine(e.dagger(t, "--commit="+testCommit, "stage", "--registry="+repo, "--images=metadata-envoy",
+		"--username="+e.username, "--password=file:"+e.passwordFile).mustFail(t))
+	if !strings.Contains(line, "is on the host's loopback") || !strings.Contains(line, "--registry-tunnel=tcp://localhost:"+port) {
+		t.Errorf("stage to a loopback registry without a tunnel: %q", line)
+	}
+}
+
+// TestPromoteThroughFaults promotes through a proxy that answers 503 or 429
+// or resets the connection on about 30 % of all registry requests, reads
+// included: the promote succeeds, the index holds the staged children, and
+// promote counts its retries. The stage goes to the registry directly (its
+// pushes are the engine's; a faulty stage push of a 30 MB layer costs
+// minutes of CI for nothing promote does not show), and its records are
+// pointed at the proxy, which serves the same registry.
+func TestPromoteThroughFaults(t *testing.T) {
+	e := requireEnv(t)
+	rng := rand.New(rand.NewPCG(42, 7))
+	var mu sync.Mutex
+	proxy := startFaultProxy(t, e.registry, func(n int, r *http.Request) fault {
+		mu.Lock()
+		defer mu.Unlock()
+		if rng.IntN(10) >= 3 {
+			return pass
+		}
+		return []fault{unavailable, tooManyRequests, reset}[rng.IntN(3)]
+	})
+	repo := e.uniqueRepo("tx")
+	_, port, _ := strings.Cut(e.registry, ":")
+	out := t.TempDir()
+	e.dagger(t, "--commit="+testCommit, "stage", "--images=metadata-envoy", "--registry="+repo, "--registry-tunnel=tcp://localhost:"+port,
+		"--username="+e.username, "--password=file:"+e.passwordFile, "export", "--path="+out).mustSucceed(t)
+	recs := readRecords(t, filepath.Join(out, "records.json"))
+	viaProxy := strings.Replace(repo, e.registry, proxy.addr, 1)
+	for i := range recs {
+		recs[i].Repository = strings.Replace(recs[i].Repository, e.registry, proxy.addr, 1)
+	}
+	js, err := json.Marshal(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(out, "via-proxy.json")
+	if err := os.WriteFile(file, js, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, proxyPort, _ := strings.Cut(proxy.addr, ":")
+	// The engine's tunnel does not pass a connection reset on to the module:
+	// the attempt waits for its deadline instead, so keep it short here.
+	promoted := e.dagger(t, "--commit="+testCommit, "promote", "--records="+file, "--registry="+viaProxy, "--attempt-timeout=5s",
+		"--registry-tunnel=tcp://localhost:"+proxyPort, "--username="+e.username, "--password=file:"+e.passwordFile).mustSucceed(t)
+	t.Logf("e2e: promote through faults: %d requests, %d faults injected:\n%s", proxy.requests.Load(), proxy.faults.Load(), promoted)
+	if proxy.faults.Load() == 0 {
+		t.Fatal("the proxy injected no fault; the test proves nothing")
+	}
+	if strings.Contains(promoted, "registry retries: 0\n") || !strings.Contains(promoted, "registry retries: ") {
+		t.Errorf("promote through faults counts no retry:\n%s", promoted)
+	}
+	idx, err := remote.Index(parseRef(t, repo+"/kfp-metadata-envoy:master"), e.remoteOpts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(im.Manifests) != len(recs[0].Platforms) {
+		t.Errorf("index has %d children, staged %d", len(im.Manifests), len(recs[0].Platforms))
+	}
+}
+
+// TestPromoteSilentRegistry: a registry that accepts connections and never
+// answers makes promote fail within attempt deadline × attempts + slack,
+// naming the registry; nothing can be tagged.
+func TestPromoteSilentRegistry(t *testing.T) {
+	e := requireEnv(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() }) // hold it open, say nothing
+		}
+	}()
+	host := l.Addr().String()
+	_, port, _ := strings.Cut(host, ":")
+	rec := release.Record{Image: "kfp-metadata-envoy", Repository: host + "/silent/kfp-metadata-envoy", Version: "master", Commit: testCommit,
+		Source: "https://github.com/kubeflow/pipelines", StagedAt: time.Now().UTC()}
+	for _, p := range []string{"linux/amd64", "linux/arm64"} {
+		h, err := v1.NewHash("sha256:" + strings.Repeat("ab", 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p == "linux/arm64" {
+			h.Hex = strings.Repeat("cd", 32)
+		}
+		rec.Platforms = append(rec.Platforms, release.PlatformManifest{Platform: p, Digest: h})
+	}
+	js, err := json.Marshal([]release.Record{rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "records.json")
+	if err := os.WriteFile(file, js, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const deadline, budget = 2 * time.Second, 6 * time.Second
+	r := e.dagger(t, "--commit="+testCommit, "promote", "--registry="+host+"/silent", "--records="+file,
+		"--registry-tunnel=tcp://localhost:"+port, "--attempt-timeout=2s", "--retry-budget=6s")
+	line := errorLine(r.mustFail(t))
+	t.Logf("e2e: silent registry: failed in %s: %s", r.elapsed.Round(time.Millisecond), line)
+	if !strings.Contains(line, host) {
+		t.Errorf("the error does not name the registry %s: %q", host, line)
+	}
+	// The budget counts from the first failure, which comes after one
+	// deadline; each later attempt adds at most one deadline; 20 s of slack
+	// covers the CLI and the module's start.
+	if limit := deadline + budget + deadline + 20*time.Second; r.elapsed > limit {
+		t.Errorf("promote against a silent registry took %s, want under %s", r.elapsed, limit)
 	}
 }
