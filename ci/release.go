@@ -110,7 +110,11 @@ func (m *Kfp) Stage(
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("stage: nothing pushed: %w", err)
 	}
-	p := publisher{registry: registry, username: username, password: password, policy: retry.DefaultPolicy()}
+	policy, err := policyWithBudget(retryBudget) // checked by releaseRegistry
+	if err != nil {
+		return nil, err
+	}
+	p := publisher{registry: registry, username: username, password: password, policy: policy}
 	records := map[string]*release.Record{}
 	var order []string
 	var rep strings.Builder
