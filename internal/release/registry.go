@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -330,6 +331,43 @@ func (r *Remote) Tag(ctx context.Context, tag name.Tag, digest v1.Hash) error {
 		return fmt.Errorf("tag %s: the registry returned %s for %s", tag, m.Descriptor.Digest, digest)
 	}
 	return r.Put(ctx, tag, m)
+}
+
+// CheckPush proves, before anything is written, that the registry answers
+// and accepts the credentials for a push to repo: it starts a blob upload,
+// as every push begins, and cancels it. Nothing is stored; a registry that
+// refuses says so here rather than after the builds.
+func (r *Remote) CheckPush(ctx context.Context, repo name.Repository) error {
+	return r.call(ctx, repo, "check push access to "+repo.String(), func(ctx context.Context, _ *session) error {
+		tr, err := transport.NewWithContext(ctx, repo.Registry, r.auth, r.transport, []string{repo.Scope(transport.PushScope)})
+		if err != nil {
+			return err
+		}
+		client := &http.Client{Transport: tr}
+		u := &url.URL{Scheme: repo.Scheme(), Host: repo.RegistryStr(), Path: "/v2/" + repo.RepositoryStr() + "/blobs/uploads/"}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), nil)
+		if err != nil {
+			return retry.Permanent(err)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if err := transport.CheckError(resp, http.StatusAccepted); err != nil {
+			return err
+		}
+		loc, err := u.Parse(resp.Header.Get("Location"))
+		if err != nil || resp.Header.Get("Location") == "" {
+			return nil // accepted; nothing to cancel
+		}
+		if del, err := http.NewRequestWithContext(ctx, http.MethodDelete, loc.String(), nil); err == nil {
+			if resp, err := client.Do(del); err == nil {
+				resp.Body.Close() // best effort: an unfinished upload holds no content
+			}
+		}
+		return nil
+	})
 }
 
 // oneLineError is an error whose message is folded onto one line and
