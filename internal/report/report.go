@@ -36,6 +36,9 @@ type ImageResult struct {
 	Retries    int           `json:"retries"`
 	Status     Status        `json:"status"`
 	Error      string        `json:"error,omitempty"`
+	// StagedBefore lists the platforms an earlier run had staged, which
+	// this run kept by digest instead of rebuilding.
+	StagedBefore []string `json:"staged_before,omitempty"`
 }
 
 // resultJSON is ImageResult as JSON has it: Duration as seconds, and lists
@@ -168,6 +171,15 @@ func (r Report) Markdown() string {
 		fmt.Fprintf(&b, "| %s |\n", strings.Join(cells, " | "))
 	}
 	r.writeLeftOut(&b)
+	var kept []string
+	for _, res := range r.Results {
+		if len(res.StagedBefore) > 0 {
+			kept = append(kept, fmt.Sprintf("- **%s**: %s\n", oneLine(res.Image), oneLine(strings.Join(res.StagedBefore, ", "))))
+		}
+	}
+	if len(kept) > 0 {
+		b.WriteString("\n### Kept as staged by an earlier run (not rebuilt)\n\n" + strings.Join(kept, ""))
+	}
 	if failed := r.Failed(); len(failed) > 0 {
 		b.WriteString("\n### Failures\n\n")
 		for _, f := range failed {

@@ -18,7 +18,7 @@ func sample() Report {
 				Digest: digest, Tags: []string{"master", "0123456789abcdef0123456789abcdef01234567"},
 				References: []string{"ghcr.io/kubeflow/kfp-api-server:master"},
 				SizeBytes:  12_897_485, Duration: 62*time.Second + 400*time.Millisecond, Retries: 1,
-				Status: StatusPublished,
+				Status: StatusPublished, StagedBefore: []string{"linux/arm64"},
 			},
 			{
 				Image: "kfp-driver", Platforms: []string{"linux/arm64"},
@@ -47,6 +47,10 @@ func TestMarkdown(t *testing.T) {
 		"### Left out\n" +
 		"\n" +
 		"- **kfp-metadata-envoy**: not in .github/workflows/image-builds-master.yml\n" +
+		"\n" +
+		"### Kept as staged by an earlier run (not rebuilt)\n" +
+		"\n" +
+		"- **kfp-api-server**: linux/arm64\n" +
 		"\n" +
 		"### Failures\n" +
 		"\n" +
