@@ -250,7 +250,7 @@ func (m *Kfp) stageDependencies(ctx context.Context, set catalog.Set, later []bu
 	if err != nil {
 		return "", err
 	}
-	p := publisher{registry: registry, username: username, password: password, policy: retry.DefaultPolicy(), force: true}
+	p := publisher{registry: registry, username: username, password: password, policy: retry.DefaultPolicy()}
 	res := m.push(ctx, p, ts[0], "")
 	if res.Status != report.StatusPublished {
 		return "", fmt.Errorf("push %s for %s: %s", dep.Name, later[0].img.Name, res.Error)

@@ -578,6 +578,27 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg force", err))
 				}
 			}
+			var smoke bool
+			if inputArgs["smoke"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["smoke"]), &smoke)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg smoke", err))
+				}
+			}
+			var registryTunnel *dagger.Service
+			if inputArgs["registryTunnel"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["registryTunnel"]), &registryTunnel)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryTunnel", err))
+				}
+			}
+			var attemptTimeout string
+			if inputArgs["attemptTimeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["attemptTimeout"]), &attemptTimeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg attemptTimeout", err))
+				}
+			}
 			var retryBudget string
 			if inputArgs["retryBudget"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["retryBudget"]), &retryBudget)
@@ -585,7 +606,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg retryBudget", err))
 				}
 			}
-			return (*Kfp).Publish(&parent, ctx, image, registry, username, password, latest, force, retryBudget)
+			return (*Kfp).Publish(&parent, ctx, image, registry, username, password, latest, force, smoke, registryTunnel, attemptTimeout, retryBudget)
 		case "PublishAll":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)
@@ -627,11 +648,18 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg latest", err))
 				}
 			}
-			var force bool
+			var force []string
 			if inputArgs["force"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["force"]), &force)
 				if err != nil {
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg force", err))
+				}
+			}
+			var smoke bool
+			if inputArgs["smoke"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["smoke"]), &smoke)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg smoke", err))
 				}
 			}
 			var concurrency int
@@ -653,6 +681,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
 				if err != nil {
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
+				}
+			}
+			var attemptTimeout string
+			if inputArgs["attemptTimeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["attemptTimeout"]), &attemptTimeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg attemptTimeout", err))
 				}
 			}
 			var retryBudget string
@@ -739,7 +774,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cosignImage", err))
 				}
 			}
-			return (*Kfp).PublishAll(&parent, ctx, images, registry, username, password, latest, force, concurrency, failFast, dryRun, retryBudget, format, scan, severity, ignoreUnfixed, dbRepository, dbRegistry, trivyImage, sbom, sbomFormat, registryTunnel, cosignImage)
+			return (*Kfp).PublishAll(&parent, ctx, images, registry, username, password, latest, force, smoke, concurrency, failFast, dryRun, attemptTimeout, retryBudget, format, scan, severity, ignoreUnfixed, dbRepository, dbRegistry, trivyImage, sbom, sbomFormat, registryTunnel, cosignImage)
 		case "Sbom":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)

@@ -4,14 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/kfp-dagger/kfp-dagger/ci/internal/dagger"
 	"github.com/kfp-dagger/kfp-dagger/internal/catalog"
 	"github.com/kfp-dagger/kfp-dagger/internal/fanout"
-	"github.com/kfp-dagger/kfp-dagger/internal/gitsource"
 	"github.com/kfp-dagger/kfp-dagger/internal/regerr"
+	"github.com/kfp-dagger/kfp-dagger/internal/release"
 	"github.com/kfp-dagger/kfp-dagger/internal/report"
 	"github.com/kfp-dagger/kfp-dagger/internal/retry"
 	"github.com/kfp-dagger/kfp-dagger/internal/tags"
@@ -82,9 +83,10 @@ func (m *Kfp) trigger(latest bool) (tags.Trigger, error) {
 	return tags.Trigger{Kind: tags.Release, Version: m.Version, Latest: latest, Commit: m.Commit}, nil
 }
 
-// Plan prints exactly which references publish-all would push, without
-// building or pushing anything, and which KFP images the source tree leaves
-// out.
+// Plan prints the three phases of publish-all without building or pushing
+// anything: the staging tag of every image and platform, what verify
+// checks, and every tag the promotion writes, in its order; then the tool
+// images and the KFP images the source tree leaves out.
 func (m *Kfp) Plan(
 	ctx context.Context,
 	// Images to publish, by name or short name; all when empty.
@@ -118,13 +120,7 @@ func (m *Kfp) renderPlan(set catalog.Set, sel []catalog.Image, registry string, 
 	}
 	switch format {
 	case "text":
-		var b strings.Builder
-		for _, t := range ts {
-			for _, r := range t.refs {
-				fmt.Fprintf(&b, "%s\t%s\n", r, strings.Join(t.img.Platforms, ","))
-			}
-		}
-		return b.String() + leftOutLine(set), nil
+		return m.planText(ts, registry) + leftOutLine(set), nil
 	case "json":
 		rep := report.Report{Title: "kfp-dagger plan", LeftOut: leftOutReport(set)}
 		for _, t := range ts {
@@ -136,13 +132,54 @@ func (m *Kfp) renderPlan(set catalog.Set, sel []catalog.Image, registry string, 
 	return "", fmt.Errorf("invalid format %q: want text or json", format)
 }
 
+// planText renders the three phases of publish-all, one reference and its
+// platforms a line: the staging tags, what verify checks, then the tag
+// writes of the promotion in their order, and the tool images after it.
+func (m *Kfp) planText(ts []target, registry string) string {
+	var b strings.Builder
+	var tools, immutable, moving []string
+	b.WriteString("# 1. stage: build every platform to completion, then push each by digest under its staging tag\n")
+	for _, t := range ts {
+		platforms := strings.Join(t.img.Platforms, ",")
+		if t.img.Tool {
+			for _, r := range t.refs {
+				tools = append(tools, r+"\t"+platforms)
+			}
+			continue
+		}
+		for _, p := range t.img.Platforms {
+			if tag, err := release.PlatformStagingTag(m.Commit, m.Version, p); err == nil {
+				fmt.Fprintf(&b, "%s/%s:%s\t%s\n", strings.TrimSuffix(registry, "/"), t.img.Name, tag, p)
+			}
+		}
+		for i, r := range t.refs {
+			if tags.Immutable(t.tags[i]) {
+				immutable = append(immutable, r+"\t"+platforms)
+			} else {
+				moving = append(moving, r+"\t"+platforms)
+			}
+		}
+	}
+	b.WriteString("# 2. verify each staged index, read back by digest: exactly these platforms, revision and version labels, a --version smoke run of each platform (and the scan gate with --scan); any failure moves no tag\n")
+	b.WriteString("# 3. promote by digest: every immutable tag, then every moving tag\n")
+	for _, l := range append(immutable, moving...) {
+		b.WriteString(l + "\n")
+	}
+	if len(tools) > 0 {
+		b.WriteString("# then the tool images, tagged by branch\n")
+		for _, l := range tools {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
+}
+
 // publisher pushes with one set of credentials and one retry policy.
 type publisher struct {
 	registry string
 	username string
 	password *dagger.Secret
 	policy   retry.Policy
-	force    bool
 	chain    supplyChain
 }
 
@@ -151,38 +188,6 @@ func (p publisher) auth(c *dagger.Container) *dagger.Container {
 		return c
 	}
 	return c.WithRegistryAuth(registryHost(p.registry), p.username, p.password)
-}
-
-// exists reports whether ref is in the registry.
-func (p publisher) exists(ctx context.Context, ref string) (bool, error) {
-	_, err := p.auth(dag.Container()).From(ref).Platform(ctx)
-	switch {
-	case err == nil:
-		return true, nil
-	case regerr.Is(err, regerr.NotFound):
-		return false, nil
-	}
-	return false, regerr.Explain("look up "+ref, p.registry, p.username, oneLine(err))
-}
-
-// checkImmutable fails when a release tag of t already exists, unless forced.
-func (p publisher) checkImmutable(ctx context.Context, t target) error {
-	if p.force {
-		return nil
-	}
-	for i, tag := range t.tags {
-		if !tags.Immutable(tag) || gitsource.IsCommit(tag) {
-			continue // a commit tag names a build of that commit; a rebuild of the same commit may move it
-		}
-		ok, err := p.exists(ctx, t.refs[i])
-		if err != nil {
-			return err
-		}
-		if ok {
-			return fmt.Errorf("publish %s: %s already exists and release tags are immutable; pass --force to overwrite it", t.img.Name, t.refs[i])
-		}
-	}
-	return nil
 }
 
 // push builds every platform of t.img and pushes one index under each tag, in
@@ -245,9 +250,11 @@ func (m *Kfp) push(ctx context.Context, p publisher, t target, baseImage string)
 	return res
 }
 
-// Publish builds every platform of an image, pushes them as one
-// multi-platform image index tagged by KFP's tag rules, and returns the
-// reference under the version tag (master or X.Y.Z) with the index digest.
+// Publish publishes one image as publish-all does: stages every platform by
+// digest, verifies the staged index (platforms, labels, and a --version
+// smoke run of each platform), and only then moves its tags by digest. It
+// returns the reference under the version tag (master or X.Y.Z) with the
+// index digest. A rerun finishes what is missing.
 // +cache="session"
 func (m *Kfp) Publish(
 	ctx context.Context,
@@ -266,10 +273,21 @@ func (m *Kfp) Publish(
 	// Also tag a release as latest.
 	// +optional
 	latest bool,
-	// Overwrite a release tag that already exists.
+	// Move the image's immutable tags (X.Y.Z, the commit) even when they hold another build.
 	// +optional
 	force bool,
-	// How long transient registry errors (429, 5xx, resets, timeouts) are retried, e.g. 3m.
+	// Run each staged platform image with --version, checking the architecture it reports, before any tag moves.
+	// +optional
+	// +default=true
+	smoke bool,
+	// Tunnel to a loopback registry, e.g. tcp://localhost:5000: the module's own registry calls go through it.
+	// +optional
+	registryTunnel *dagger.Service,
+	// Deadline of each registry call attempt, e.g. 60s.
+	// +optional
+	// +default="60s"
+	attemptTimeout string,
+	// How long transient registry errors (429, 5xx, resets, timeouts) are retried, counted from the first failure, e.g. 3m.
 	// +optional
 	// +default="3m"
 	retryBudget string,
@@ -282,7 +300,12 @@ func (m *Kfp) Publish(
 	if err != nil {
 		return "", err
 	}
-	rep, err := m.publishAll(ctx, set, []catalog.Image{img}, registry, username, password, latest, force, 1, true, retryBudget, supplyChain{})
+	o := publishOptions{registry: registry, username: username, password: password, tunnel: registryTunnel,
+		latest: latest, concurrency: 1, failFast: true, smoke: smoke, attemptTimeout: attemptTimeout, retryBudget: retryBudget}
+	if force {
+		o.force = []string{img.Name}
+	}
+	rep, err := m.publishAll(ctx, set, []catalog.Image{img}, o)
 	if err != nil {
 		return "", err
 	}
@@ -298,9 +321,15 @@ func (m *Kfp) Publish(
 	return rep.Results[0].References[0], nil
 }
 
-// PublishAll builds, pushes and tags every image (or a subset) with bounded
-// parallelism, and reports per image its platforms, digest, tags, size,
-// duration and retries.
+// PublishAll publishes every image (or a subset) as one transaction: it
+// stages each image's platforms by digest (building what an earlier run did
+// not stage, with bounded parallelism), verifies every staged index
+// (platforms, labels, a --version smoke run of each platform, and the scan
+// gate with --scan), attaches SBOMs with --sbom, and only when every image
+// passed moves the tags by digest, every immutable tag (X.Y.Z, the commit)
+// before any moving one (master, latest). Tool images follow, tagged by
+// branch. A rerun after any failure finishes what is missing. Reports per
+// image its platforms, index digest, tags, duration and registry retries.
 // +cache="session"
 func (m *Kfp) PublishAll(
 	ctx context.Context,
@@ -320,9 +349,13 @@ func (m *Kfp) PublishAll(
 	// Also tag a release as latest.
 	// +optional
 	latest bool,
-	// Overwrite release tags that already exist.
+	// Images (names or short names) whose immutable tags (X.Y.Z, the commit) may move to this run's build.
 	// +optional
-	force bool,
+	force []string,
+	// Run each staged platform image with --version, checking the architecture it reports, before any tag moves.
+	// +optional
+	// +default=true
+	smoke bool,
 	// How many images are built and pushed at once.
 	// +optional
 	// +default=2
@@ -333,7 +366,11 @@ func (m *Kfp) PublishAll(
 	// Only print what would be pushed.
 	// +optional
 	dryRun bool,
-	// How long transient registry errors (429, 5xx, resets, timeouts) are retried per push, e.g. 3m.
+	// Deadline of each registry call attempt, e.g. 60s.
+	// +optional
+	// +default="60s"
+	attemptTimeout string,
+	// How long transient registry errors (429, 5xx, resets, timeouts) are retried, counted from the first failure, e.g. 3m.
 	// +optional
 	// +default="3m"
 	retryBudget string,
@@ -369,7 +406,7 @@ func (m *Kfp) PublishAll(
 	// +optional
 	// +default="spdx-json"
 	sbomFormat string,
-	// Tunnel to a loopback publish registry for cosign, e.g. tcp://localhost:5000.
+	// Tunnel to a loopback publish registry, e.g. tcp://localhost:5000: the module's own registry calls and cosign go through it.
 	// +optional
 	registryTunnel *dagger.Service,
 	// Image that provides the cosign binary.
@@ -391,67 +428,247 @@ func (m *Kfp) PublishAll(
 	if dryRun {
 		return m.renderPlan(set, sel, registry, latest, map[string]string{"markdown": "text", "json": "json"}[format])
 	}
-	rep, err := m.publishAll(ctx, set, sel, registry, username, password, latest, force, concurrency, failFast, retryBudget, chain)
+	rep, err := m.publishAll(ctx, set, sel, publishOptions{registry: registry, username: username, password: password, tunnel: registryTunnel,
+		latest: latest, force: force, concurrency: concurrency, failFast: failFast, smoke: smoke,
+		attemptTimeout: attemptTimeout, retryBudget: retryBudget, chain: chain})
 	if err != nil {
 		return "", err
 	}
 	return renderReport(rep, format)
 }
 
-// publishAll validates everything, checks release tags, then pushes sel, a
-// selection of set: images that others are built FROM first, the rest in
-// parallel.
-func (m *Kfp) publishAll(ctx context.Context, set catalog.Set, sel []catalog.Image, registry, username string, password *dagger.Secret, latest, force bool, concurrency int, failFast bool, retryBudget string, chain supplyChain) (report.Report, error) {
+// publishOptions are publish-all's settings beyond the image selection.
+type publishOptions struct {
+	registry       string
+	username       string
+	password       *dagger.Secret
+	tunnel         *dagger.Service
+	latest         bool
+	force          []string // images whose immutable tags may move
+	concurrency    int
+	failFast       bool
+	smoke          bool
+	attemptTimeout string
+	retryBudget    string
+	chain          supplyChain
+}
+
+// publishAll publishes sel, a selection of set, as one transaction: stage
+// every published image's platforms by digest, verify what the registry
+// holds (platforms, labels, smoke run and scan of the staged digests), attach
+// SBOMs, and only when every image passed promote the tags by digest, every
+// immutable tag before any moving one. Tool images, tagged by branch only,
+// follow. A rerun keeps what is staged and writes only the tags missing.
+func (m *Kfp) publishAll(ctx context.Context, set catalog.Set, sel []catalog.Image, o publishOptions) (report.Report, error) {
 	rep := report.Report{Title: "kfp-dagger publish", LeftOut: leftOutReport(set)}
-	if err := fanout.ValidateConcurrency(concurrency); err != nil {
+	// Everything is checked before the first build and the first write.
+	if err := m.checkStage(o.registry, o.concurrency); err != nil {
 		return rep, err
 	}
-	policy, err := policyWithBudget(retryBudget)
+	policy, err := policyWithBudget(o.retryBudget)
 	if err != nil {
 		return rep, err
 	}
-	ts, err := m.plan(sel, registry, latest)
+	ts, err := m.plan(sel, o.registry, o.latest)
 	if err != nil {
 		return rep, err
 	}
-	p := publisher{registry: registry, username: username, password: password, policy: policy, force: force, chain: chain}
+	forced := map[string]bool{}
+	for _, f := range o.force {
+		img, err := set.Lookup(f)
+		if err != nil {
+			return rep, fmt.Errorf("force: %w", err)
+		}
+		if !slices.ContainsFunc(sel, func(i catalog.Image) bool { return i.Name == img.Name && !i.Tool }) {
+			return rep, fmt.Errorf("force names %s, which this run does not publish with release tags", img.Name)
+		}
+		forced[img.Name] = true
+	}
+	jobs, err := m.stageJobs(ctx, sel, nil)
+	if err != nil {
+		return rep, err
+	}
+	reg, err := m.releaseRegistry(ctx, o.registry, o.username, o.password, o.tunnel, o.attemptTimeout, o.retryBudget)
+	if err != nil {
+		return rep, err
+	}
+	if err := preflightPush(ctx, reg, o.registry, o.tunnel, sel); err != nil {
+		return rep, err
+	}
+	if err := o.chain.preflight(ctx); err != nil {
+		return rep, err
+	}
+	p := publisher{registry: o.registry, username: o.username, password: o.password, policy: policy, chain: o.chain}
+
+	var results []*report.ImageResult
+	byName := map[string]*report.ImageResult{}
+	var tools []target
 	for _, t := range ts {
-		if err := p.checkImmutable(ctx, t); err != nil {
-			return rep, err
+		if t.img.Tool {
+			tools = append(tools, t)
+			continue
+		}
+		r := &report.ImageResult{Image: t.img.Name, Platforms: t.img.Platforms, Tags: t.tags}
+		results = append(results, r)
+		byName[t.img.Name] = r
+	}
+	start := time.Now()
+	// done closes the report: durations, registry retries, and every image
+	// without an outcome marked as not promoted because of the others.
+	done := func(why string) (report.Report, error) {
+		for _, r := range results {
+			r.Duration = time.Since(start)
+			r.Retries += reg.Retries(strings.TrimSuffix(o.registry, "/") + "/" + r.Image)
+			if r.Status == "" {
+				r.Status, r.Error = report.StatusSkipped, why
+			}
+			rep.Results = append(rep.Results, *r)
+		}
+		if why != "" {
+			for _, t := range tools {
+				rep.Results = append(rep.Results, report.ImageResult{Image: t.img.Name, Platforms: t.img.Platforms, Tags: t.tags, Status: report.StatusSkipped, Error: why})
+			}
+		}
+		return rep, nil
+	}
+	fail := func(image string, err error) {
+		if r := byName[image]; r.Status == "" {
+			r.Status, r.Error = report.StatusFailed, err.Error()
 		}
 	}
-	var first, later []target
-	for _, t := range ts {
-		if t.img.DependsOn != "" {
-			later = append(later, t)
-		} else {
-			first = append(first, t)
-		}
-	}
-	run := func(group []target, baseImage func(target) (string, error)) {
-		results := make([]report.ImageResult, len(group))
-		fanout.Run(ctx, len(group), concurrency, failFast, func(ctx context.Context, i int) error {
-			base, err := baseImage(group[i])
+
+	// 1. Stage: build everything missing, then push by digest.
+	if len(jobs) > 0 {
+		failed := false
+		for i, err := range m.stage(ctx, reg, p, jobs, o.concurrency, o.failFast) {
+			r := byName[jobs[i].img.Name]
+			r.Retries += jobs[i].retries
+			if err == nil && jobs[i].ctr == nil {
+				r.StagedBefore = append(r.StagedBefore, jobs[i].platform)
+			}
 			if err != nil {
-				results[i] = report.ImageResult{Image: group[i].img.Name, Platforms: group[i].img.Platforms, Tags: group[i].tags, Status: report.StatusFailed, Error: err.Error()}
-				return err
-			}
-			results[i] = m.push(ctx, p, group[i], base)
-			if results[i].Status == report.StatusFailed {
-				return errors.New(results[i].Error)
-			}
-			return nil
-		})
-		for i := range results {
-			if results[i].Status == "" {
-				results[i] = report.ImageResult{Image: group[i].img.Name, Platforms: group[i].img.Platforms, Tags: group[i].tags, Status: report.StatusSkipped, Error: "not started: an earlier image failed"}
+				failed = true
+				if !errors.Is(err, errNotPushed) {
+					fail(jobs[i].img.Name, err)
+				}
 			}
 		}
-		rep.Results = append(rep.Results, results...)
+		if failed {
+			return done("not promoted: staging failed for another image")
+		}
 	}
-	run(first, func(target) (string, error) { return "", nil })
-	if len(later) > 0 {
-		run(later, func(t target) (string, error) { return m.dependencyRef(ctx, p, set, rep, t) })
+	records, err := m.stageRecords(ctx, p, jobs)
+	if err != nil {
+		return rep, err
+	}
+	want := map[string][]string{}
+	for _, j := range jobs {
+		want[j.img.Name] = j.img.Platforms
+	}
+	merged, err := release.Merge(records, want)
+	if err != nil {
+		return rep, err
+	}
+
+	// 2. Verify every staged index before any tag moves.
+	verified := fanout.Run(ctx, len(merged), o.concurrency, false, func(ctx context.Context, i int) error {
+		r := &merged[i]
+		var err error
+		if r.Index, err = release.AssembleIndex(ctx, reg, *r); err != nil {
+			return err
+		}
+		byName[r.Image].Digest = r.Index.String()
+		expect := release.Expect{Platforms: want[r.Image]}
+		if o.smoke {
+			expect.Checks = append(expect.Checks, m.smokeCheck(r.Repository, o.registry, o.username, o.password))
+		}
+		if o.chain.scan != nil {
+			expect.Checks = append(expect.Checks, m.scanCheck(r.Repository, o.registry, o.username, o.password, o.chain.scan))
+		}
+		res, err := release.Verify(ctx, reg, *r, expect)
+		if err == nil {
+			err = res.Err()
+		}
+		return err
+	})
+	failed := false
+	for i, err := range verified {
+		if err != nil {
+			fail(merged[i].Image, fmt.Errorf("not promoted: %w", err))
+			failed = true
+		}
+	}
+	if failed {
+		return done("verified, not promoted: another image failed verification")
+	}
+
+	// 3. Evidence: each platform's SBOM, attached by digest.
+	for _, r := range merged {
+		if _, err := m.attachSBOMs(ctx, r.Repository+"@"+r.Index.String(), want[r.Image], o.chain.sbom); err != nil {
+			fail(r.Image, fmt.Errorf("not promoted: %w", err))
+			return done("verified, not promoted: the SBOM of another image could not be attached")
+		}
+	}
+
+	// 4. Promote by digest: immutable tags of every image, then moving tags.
+	plan, err := release.Plan(merged, o.latest)
+	if err != nil {
+		return rep, err
+	}
+	outcomes, err := release.Promote(ctx, reg, plan, forced)
+	for _, oc := range outcomes {
+		r := byName[oc.Write.Image]
+		switch {
+		case oc.Err != nil:
+			fail(oc.Write.Image, oc.Err)
+		case oc.Written || oc.Decision.State == release.Same:
+			r.References = append(r.References, oc.Write.Repository+":"+oc.Write.Tag+"@"+oc.Write.Digest.String())
+		}
+	}
+	var blocked *release.BlockedError
+	if errors.As(err, &blocked) {
+		for _, ref := range blocked.Refusals {
+			fail(ref.Image, ref)
+		}
+		return done("verified, not promoted: the promotion was blocked before any write (see the other images)")
+	}
+	for _, r := range results {
+		switch {
+		case len(r.References) == len(r.Tags):
+			if r.Status == "" {
+				r.Status = report.StatusPublished
+			}
+		case err != nil:
+			fail(r.Image, err)
+		default:
+			fail(r.Image, fmt.Errorf("promote wrote %d of its %d tags", len(r.References), len(r.Tags)))
+		}
+	}
+	if err != nil {
+		return done("not published: the promotion of the release did not finish")
+	}
+
+	// 5. Tool images, tagged by branch only, once the release is promoted;
+	// one built FROM another after it.
+	rep, _ = done("")
+	slices.SortStableFunc(tools, func(a, b target) int {
+		switch {
+		case a.img.DependsOn == "" && b.img.DependsOn != "":
+			return -1
+		case a.img.DependsOn != "" && b.img.DependsOn == "":
+			return 1
+		}
+		return 0
+	})
+	for _, t := range tools {
+		base := ""
+		if t.img.DependsOn != "" {
+			if base, err = m.dependencyRef(ctx, p, set, rep, t); err != nil {
+				rep.Results = append(rep.Results, report.ImageResult{Image: t.img.Name, Platforms: t.img.Platforms, Tags: t.tags, Status: report.StatusFailed, Error: err.Error()})
+				continue
+			}
+		}
+		rep.Results = append(rep.Results, m.push(ctx, p, t, base))
 	}
 	return rep, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -31,6 +32,7 @@ type stageJob struct {
 	platform string
 	ctr      *dagger.Container // the build, when this run builds it
 	staged   v1.Hash           // what an earlier run staged, when it did
+	retries  int               // registry retries of its push
 }
 
 // Stage builds the published images of the source for the selected
@@ -75,29 +77,125 @@ func (m *Kfp) Stage(
 	// +default="3m"
 	retryBudget string,
 ) (*dagger.Directory, error) {
-	jobs, err := m.stageJobs(ctx, registry, images, platforms, concurrency)
+	if err := m.checkStage(registry, concurrency); err != nil {
+		return nil, err
+	}
+	_, sel, err := m.selectImages(ctx, images)
 	if err != nil {
 		return nil, err
+	}
+	for _, img := range sel {
+		if img.Tool && len(images) > 0 {
+			return nil, fmt.Errorf("stage covers published images; %s is a tool image, published by publish-all", img.Name)
+		}
+	}
+	jobs, err := m.stageJobs(ctx, sel, platforms)
+	if err != nil {
+		return nil, fmt.Errorf("stage: %w", err)
+	}
+	if len(jobs) == 0 {
+		return nil, errors.New("stage: no selected image ships any of the requested platforms")
 	}
 	reg, err := m.releaseRegistry(ctx, registry, username, password, registryTunnel, attemptTimeout, retryBudget)
 	if err != nil {
 		return nil, err
 	}
-	// What an earlier run staged is kept: read by digest, not rebuilt.
+	staged := slices.DeleteFunc(slices.Clone(sel), func(img catalog.Image) bool { return img.Tool })
+	if err := preflightPush(ctx, reg, registry, registryTunnel, staged); err != nil {
+		return nil, err
+	}
+	policy, err := policyWithBudget(retryBudget) // checked by releaseRegistry
+	if err != nil {
+		return nil, err
+	}
+	p := publisher{registry: registry, username: username, password: password, policy: policy}
+	if err := stageError(m.stage(ctx, reg, p, jobs, concurrency, false)); err != nil {
+		return nil, fmt.Errorf("stage: %w", err)
+	}
+	records, err := m.stageRecords(ctx, p, jobs)
+	if err != nil {
+		return nil, err
+	}
+	var rep strings.Builder
+	rep.WriteString("| image | platform | manifest | staged by |\n| --- | --- | --- | --- |\n")
+	for _, j := range jobs {
+		how := "an earlier run (not rebuilt)"
+		if j.ctr != nil {
+			how = "this run"
+		}
+		fmt.Fprintf(&rep, "| %s | %s | %s | %s |\n", j.img.Name, j.platform, j.staged, how)
+	}
+	js, err := json.MarshalIndent(records, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return dag.Directory().WithNewFile("records.json", string(js)+"\n").WithNewFile("stage.md", rep.String()), nil
+}
+
+// preflightPush checks, before anything is built or written, that the
+// registry answers and accepts the credentials for a push to the repository
+// of every selected image. It writes nothing.
+// A tunnel to a host port where nothing listens accepts the connection and
+// closes it, so the registry's calls end in EOF: that is said in words.
+func preflightPush(ctx context.Context, reg *release.Remote, registry string, tunnel *dagger.Service, sel []catalog.Image) error {
+	for _, img := range sel {
+		repo, err := name.NewRepository(strings.TrimSuffix(registry, "/") + "/" + img.Name)
+		if err != nil {
+			return fmt.Errorf("pre-flight %s: %w", img.Name, err)
+		}
+		if err := reg.CheckPush(ctx, repo); err != nil {
+			if tunnel != nil && errors.Is(err, io.EOF) {
+				return fmt.Errorf("pre-flight, nothing written: registry %s does not answer through the tunnel (is a registry listening on the host at that port?): %w", registryHost(registry), err)
+			}
+			return fmt.Errorf("pre-flight, nothing written: %w", err)
+		}
+	}
+	return nil
+}
+
+// checkStage checks what a stage needs before anything else: a commit a
+// staging tag can name, a registry path and a sane concurrency.
+func (m *Kfp) checkStage(registry string, concurrency int) error {
+	if m.Commit == "" {
+		return errors.New("stage needs the source commit: pass --commit or a source with .git")
+	}
+	if err := fanout.ValidateConcurrency(concurrency); err != nil {
+		return err
+	}
+	if _, err := release.IndexStagingTag(m.Commit, m.Version); err != nil {
+		return fmt.Errorf("stage: %w", err)
+	}
+	if registry == "" || strings.Contains(registry, "://") {
+		return fmt.Errorf("invalid registry %q: want a registry path such as ghcr.io/kubeflow", registry)
+	}
+	return nil
+}
+
+// stage looks up what an earlier run staged for each job (kept, not
+// rebuilt), builds everything missing to completion, and only when every
+// build succeeded pushes the new platform images under their staging tags.
+// It returns one error per job (nil when staged). A build error is a build
+// error, named by image and platform and never retried; when one build
+// fails, nothing is pushed.
+func (m *Kfp) stage(ctx context.Context, reg release.Registry, p publisher, jobs []stageJob, concurrency int, failFast bool) []error {
+	errs := make([]error, len(jobs))
 	var toBuild []int
 	for i := range jobs {
-		if jobs[i].staged, err = m.stagedDigest(ctx, reg, registry, jobs[i]); err != nil {
-			return nil, err
+		var err error
+		if jobs[i].staged, err = m.stagedDigest(ctx, reg, p.registry, jobs[i]); err != nil {
+			// the registry cannot say: fail closed, before any build or write
+			for k := range errs {
+				errs[k] = err
+			}
+			return errs
 		}
 		if jobs[i].staged == (v1.Hash{}) {
 			toBuild = append(toBuild, i)
 		}
 	}
-	// Build everything missing first: a build error is a build error, named
-	// by image and platform, never retried, and nothing is written.
-	errs := fanout.Run(ctx, len(toBuild), concurrency, false, func(ctx context.Context, k int) error {
+	built := fanout.Run(ctx, len(toBuild), concurrency, failFast, func(ctx context.Context, k int) error {
 		j := &jobs[toBuild[k]]
-		ctr, err := m.build(ctx, j.img, j.platform, registry, "")
+		ctr, err := m.build(ctx, j.img, j.platform, p.registry, "")
 		if err == nil {
 			ctr, err = ctr.Sync(ctx)
 		}
@@ -107,48 +205,57 @@ func (m *Kfp) Stage(
 		j.ctr = ctr
 		return nil
 	})
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("stage: nothing pushed: %w", err)
+	failed := false
+	for k, err := range built {
+		errs[toBuild[k]] = err
+		failed = failed || err != nil
 	}
-	policy, err := policyWithBudget(retryBudget) // checked by releaseRegistry
-	if err != nil {
-		return nil, err
+	for _, i := range toBuild {
+		if failed {
+			if errs[i] == nil {
+				errs[i] = errNotPushed
+			}
+			continue
+		}
+		if errs[i] = m.pushStaged(ctx, p, &jobs[i]); errs[i] != nil {
+			failed = true // the registry refuses: the rest would fail alike
+		}
 	}
-	p := publisher{registry: registry, username: username, password: password, policy: policy}
+	return errs
+}
+
+// errNotPushed marks a job stage built but did not push, because another
+// job failed.
+var errNotPushed = errors.New("not pushed: another image or platform failed")
+
+// stageError joins the errors of stage, less the jobs only held back by
+// another's failure.
+func stageError(errs []error) error {
+	return errors.Join(slices.DeleteFunc(slices.Clone(errs), func(err error) bool { return errors.Is(err, errNotPushed) })...)
+}
+
+// stageRecords turns staged jobs into one record per image, in job order.
+func (m *Kfp) stageRecords(ctx context.Context, p publisher, jobs []stageJob) ([]release.Record, error) {
 	records := map[string]*release.Record{}
 	var order []string
-	var rep strings.Builder
-	rep.WriteString("| image | platform | manifest | staged by |\n| --- | --- | --- | --- |\n")
 	now := time.Now().UTC()
 	for _, j := range jobs {
-		digest, how := j.staged, "an earlier run (not rebuilt)"
-		if j.ctr != nil {
-			if digest, err = m.pushStaged(ctx, p, j); err != nil {
-				return nil, err
-			}
-			how = "this run"
-		}
-		fmt.Fprintf(&rep, "| %s | %s | %s | %s |\n", j.img.Name, j.platform, digest, how)
 		r, ok := records[j.img.Name]
 		if !ok {
-			r, err = m.newRecord(j.img, registry, now)
-			if err != nil {
+			var err error
+			if r, err = m.newRecord(j.img, p.registry, now); err != nil {
 				return nil, err
 			}
 			records[j.img.Name] = r
 			order = append(order, j.img.Name)
 		}
-		r.Platforms = append(r.Platforms, release.PlatformManifest{Platform: j.platform, Digest: digest})
+		r.Platforms = append(r.Platforms, release.PlatformManifest{Platform: j.platform, Digest: j.staged})
 	}
 	out := make([]release.Record, 0, len(order))
 	for _, name := range order {
 		out = append(out, *records[name])
 	}
-	js, err := json.MarshalIndent(out, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return dag.Directory().WithNewFile("records.json", string(js)+"\n").WithNewFile("stage.md", rep.String()), nil
+	return out, nil
 }
 
 // stagedDigest returns the manifest an earlier stage run of this commit and
@@ -173,26 +280,10 @@ func (m *Kfp) stagedDigest(ctx context.Context, reg release.Registry, registry s
 	return v1.Hash{}, fmt.Errorf("stage: cannot tell whether %s is staged: %w", ref, err)
 }
 
-// stageJobs checks everything a stage needs before the first build: a
-// commit, the images (published ones only) and platforms, and every
-// Dockerfile; it returns one job per image and platform.
-func (m *Kfp) stageJobs(ctx context.Context, registry string, images, platforms []string, concurrency int) ([]stageJob, error) {
-	if m.Commit == "" {
-		return nil, errors.New("stage needs the source commit: pass --commit or a source with .git")
-	}
-	if err := fanout.ValidateConcurrency(concurrency); err != nil {
-		return nil, err
-	}
-	if _, err := release.IndexStagingTag(m.Commit, m.Version); err != nil {
-		return nil, fmt.Errorf("stage: %w", err)
-	}
-	if registry == "" || strings.Contains(registry, "://") {
-		return nil, fmt.Errorf("invalid registry %q: want a registry path such as ghcr.io/kubeflow", registry)
-	}
-	_, sel, err := m.selectImages(ctx, images)
-	if err != nil {
-		return nil, err
-	}
+// stageJobs checks every selected Dockerfile and the platforms before the
+// first build, and returns one job per published image and platform (none
+// when no image ships one of them); tool images are left to publish-all.
+func (m *Kfp) stageJobs(ctx context.Context, sel []catalog.Image, platforms []string) ([]stageJob, error) {
 	only := map[string]bool{}
 	for _, p := range platforms {
 		pp, err := catalog.ParsePlatform(p)
@@ -201,21 +292,13 @@ func (m *Kfp) stageJobs(ctx context.Context, registry string, images, platforms 
 		}
 		only[pp] = true
 	}
+	if err := m.checkDockerfiles(ctx, sel); err != nil {
+		return nil, err
+	}
 	var jobs []stageJob
-	var missing []string
 	for _, img := range sel {
 		if img.Tool {
-			if len(images) > 0 {
-				return nil, fmt.Errorf("stage covers published images; %s is a tool image, published by publish-all", img.Name)
-			}
 			continue
-		}
-		ok, err := m.Source.Exists(ctx, img.Dockerfile)
-		if err != nil {
-			return nil, fmt.Errorf("stage %s: %w", img.Name, err)
-		}
-		if !ok {
-			missing = append(missing, img.Name+" ("+img.Dockerfile+")")
 		}
 		for _, p := range img.Platforms {
 			if len(only) == 0 || only[p] {
@@ -223,26 +306,39 @@ func (m *Kfp) stageJobs(ctx context.Context, registry string, images, platforms 
 			}
 		}
 	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("stage: nothing built or pushed: Dockerfile not found in the source for %s", strings.Join(missing, ", "))
-	}
-	if len(jobs) == 0 {
-		return nil, errors.New("stage: no selected image ships any of the requested platforms")
-	}
 	return jobs, nil
 }
 
+// checkDockerfiles fails, naming every one, when a selected image's
+// Dockerfile is not in the source.
+func (m *Kfp) checkDockerfiles(ctx context.Context, sel []catalog.Image) error {
+	var missing []string
+	for _, img := range sel {
+		ok, err := m.Source.Exists(ctx, img.Dockerfile)
+		if err != nil {
+			return fmt.Errorf("look for %s: %w", img.Dockerfile, oneLine(err))
+		}
+		if !ok {
+			missing = append(missing, img.Name+" ("+img.Dockerfile+")")
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("nothing built or pushed: Dockerfile not found in the source for %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
 // pushStaged pushes one built platform image under its staging tag and
-// returns its manifest digest. Only registry errors reach the retry policy:
-// the build is already complete.
-func (m *Kfp) pushStaged(ctx context.Context, p publisher, j stageJob) (v1.Hash, error) {
+// records its manifest digest in j. Only registry errors reach the retry
+// policy: the build is already complete.
+func (m *Kfp) pushStaged(ctx context.Context, p publisher, j *stageJob) error {
 	tag, err := release.PlatformStagingTag(m.Commit, m.Version, j.platform)
 	if err != nil {
-		return v1.Hash{}, err
+		return err
 	}
 	ref := strings.TrimSuffix(p.registry, "/") + "/" + j.img.Name + ":" + tag
 	var out string
-	_, err = p.policy.Do(ctx, func(ctx context.Context) error {
+	stats, err := p.policy.Do(ctx, func(ctx context.Context) error {
 		var err error
 		out, err = p.auth(j.ctr).Publish(ctx, ref, dagger.ContainerPublishOpts{
 			MediaTypes:        dagger.ImageMediaTypesOcimediaTypes,
@@ -253,15 +349,15 @@ func (m *Kfp) pushStaged(ctx context.Context, p publisher, j stageJob) (v1.Hash,
 		}
 		return err
 	})
+	j.retries += stats.Retries
 	if err != nil {
-		return v1.Hash{}, regerr.Explain("stage "+ref, p.registry, p.username, oneLine(err))
+		return regerr.Explain("stage "+ref, p.registry, p.username, oneLine(err))
 	}
 	_, digest, _ := strings.Cut(out, "@")
-	h, err := v1.NewHash(digest)
-	if err != nil {
-		return v1.Hash{}, fmt.Errorf("stage %s: the engine returned %q, not a digest: %w", ref, out, err)
+	if j.staged, err = v1.NewHash(digest); err != nil {
+		return fmt.Errorf("stage %s: the engine returned %q, not a digest: %w", ref, out, err)
 	}
-	return h, nil
+	return nil
 }
 
 // newRecord starts the record of one image of this stage run.

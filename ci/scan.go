@@ -7,9 +7,12 @@ import (
 	"strings"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/kfp-dagger/kfp-dagger/ci/internal/dagger"
 	"github.com/kfp-dagger/kfp-dagger/internal/catalog"
 	"github.com/kfp-dagger/kfp-dagger/internal/fanout"
+	"github.com/kfp-dagger/kfp-dagger/internal/release"
 	"github.com/kfp-dagger/kfp-dagger/internal/signing"
 	"github.com/kfp-dagger/kfp-dagger/internal/vulnscan"
 )
@@ -478,4 +481,56 @@ func newSupplyChain(scan bool, severity string, ignoreUnfixed bool, dbRepository
 		}
 	}
 	return c, nil
+}
+
+// preflight checks, before anything is built or written, that every tool
+// image the chain needs can be pulled and that the tunnels it needs answer:
+// Trivy and its DB for the scan, Trivy and cosign for the SBOMs.
+func (c supplyChain) preflight(ctx context.Context) error {
+	if c.scan != nil {
+		if _, err := trivy(c.scan.trivyImage).Sync(ctx); err != nil {
+			return fmt.Errorf("pre-flight: trivy image %s: %w", c.scan.trivyImage, oneLine(err))
+		}
+		if _, err := c.scan.db(ctx); err != nil {
+			return fmt.Errorf("pre-flight: vulnerability DB: %w", err)
+		}
+	}
+	if c.sbom != nil {
+		if _, err := trivy(c.sbom.trivyImage).Sync(ctx); err != nil {
+			return fmt.Errorf("pre-flight: trivy image %s: %w", c.sbom.trivyImage, oneLine(err))
+		}
+		if _, err := cosignContainer(c.sbom.cosign.image).Sync(ctx); err != nil {
+			return fmt.Errorf("pre-flight: cosign image %s: %w", c.sbom.cosign.image, oneLine(err))
+		}
+		if t := c.sbom.cosign.tunnel; t != nil {
+			if _, err := t.Start(ctx); err != nil {
+				return fmt.Errorf("pre-flight: registry tunnel: %w", oneLine(err))
+			}
+		}
+	}
+	return nil
+}
+
+// scanCheck is the scan gate as a verify check: it scans one staged
+// platform image, pulled by digest, and fails when it has a vulnerability at
+// or above the threshold.
+func (m *Kfp) scanCheck(repository, registry, username string, password *dagger.Secret, o *scanOptions) release.Check {
+	return func(ctx context.Context, image, platform string, digest v1.Hash) error {
+		db, err := o.db(ctx)
+		if err != nil {
+			return err
+		}
+		c := dag.Container(dagger.ContainerOpts{Platform: dagger.Platform(platform)})
+		if username != "" && password != nil {
+			c = c.WithRegistryAuth(registryHost(registry), username, password)
+		}
+		s, err := o.scanContainer(ctx, c.From(repository+"@"+digest.String()), db, image+" "+platform)
+		if err != nil {
+			return err
+		}
+		if s.verdict != "" {
+			return fmt.Errorf("scan failed: %s", s.verdict)
+		}
+		return nil
+	}
 }

@@ -28,7 +28,18 @@ type faultProxy struct {
 
 	requests atomic.Int64
 	faults   atomic.Int64
-	uploads  atomic.Int64 // blob upload sessions started (POST …/blobs/uploads/)
+	uploads  atomic.Int64 // blob uploads completed or sent whole (see uploadsBlob)
+}
+
+// uploadsBlob reports whether r sends a blob: the PUT that completes an
+// upload with its digest, or a single POST that carries the digest. A POST
+// that only opens an upload session (as a push-permission check does, then
+// cancels it) sends nothing.
+func uploadsBlob(r *http.Request) bool {
+	if !strings.Contains(r.URL.Path, "/blobs/uploads/") {
+		return false
+	}
+	return r.Method == http.MethodPut || (r.Method == http.MethodPost && r.URL.Query().Get("digest") != "")
 }
 
 // startFaultProxy listens on a free loopback port until the test ends.
@@ -46,7 +57,7 @@ func startFaultProxy(t *testing.T, registry string, schedule func(n int, r *http
 	rp := httputil.NewSingleHostReverseProxy(target)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := int(p.requests.Add(1))
-		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/blobs/uploads/") {
+		if uploadsBlob(r) {
 			p.uploads.Add(1)
 		}
 		switch p.schedule(n, r) {

@@ -142,6 +142,15 @@ func (e env) uniqueRepo(prefix string) string {
 	return fmt.Sprintf("%s/%s-%d", e.registry, prefix, time.Now().UnixNano())
 }
 
+// tunnelTo is the --registry-tunnel argument for a registry on the host's
+// loopback at addr (host:port): module code reaches it only through a tunnel.
+func tunnelTo(addr string) string {
+	return "--registry-tunnel=tcp://localhost:" + addr[strings.LastIndex(addr, ":")+1:]
+}
+
+// tunnel is the --registry-tunnel argument for the test registry.
+func (e env) tunnel() string { return tunnelTo(e.registry) }
+
 // remoteOpts authenticates go-containerregistry to the test registry.
 func (e env) remoteOpts() []remote.Option {
 	return []remote.Option{remote.WithAuth(&authn.Basic{Username: e.username, Password: e.password})}

@@ -147,9 +147,9 @@ func TestStageMergePromote(t *testing.T) {
 	}
 }
 
-// TestStageMissingDockerfileWritesNothing: a stage of several images where
-// one Dockerfile is missing fails before any build, and the registry holds
-// nothing of any of them.
+// TestStageMissingDockerfileWritesNothing: a stage, and a publish-all, of
+// several images where one Dockerfile is missing fail before any build, and
+// the registry holds nothing of any of them.
 func TestStageMissingDockerfileWritesNothing(t *testing.T) {
 	e := requireEnv(t)
 	tree := copySample(t, e.repoRoot)
@@ -164,7 +164,13 @@ func TestStageMissingDockerfileWritesNothing(t *testing.T) {
 	if !strings.Contains(line, "nothing built or pushed: Dockerfile not found in the source for kfp-driver (backend/Dockerfile.driver)") {
 		t.Errorf("missing Dockerfile: %q", line)
 	}
-	for _, img := range []string{"kfp-metadata-envoy", "kfp-driver"} {
+	line = errorLine(e.dagger(t, "--source="+tree, "--commit="+testCommit, "publish-all", "--registry="+repo,
+		"--images=metadata-envoy,driver,api-generator", e.tunnel(),
+		"--username="+e.username, "--password=file:"+e.passwordFile).mustFail(t))
+	if !strings.Contains(line, "nothing built or pushed: Dockerfile not found in the source for kfp-driver (backend/Dockerfile.driver)") {
+		t.Errorf("publish-all, missing Dockerfile: %q", line)
+	}
+	for _, img := range []string{"kfp-metadata-envoy", "kfp-driver", "kfp-api-generator"} {
 		tags, err := remote.List(parseRef(t, repo+"/"+img).Context(), e.remoteOpts()...)
 		if err == nil && len(tags) > 0 {
 			t.Errorf("%s/%s holds %v after a failed stage", repo, img, tags)

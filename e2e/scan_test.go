@@ -348,7 +348,7 @@ func TestSignVerifyAndAttachSbom(t *testing.T) {
 
 	repo := e.uniqueRepo("sign")
 	pushed := e.dagger(t, "--commit="+testCommit, "--source-date-epoch=1700000000", "publish", "--image=metadata-writer",
-		"--registry="+repo, "--username="+e.username, "--password=file:"+e.passwordFile).mustSucceed(t)
+		"--registry="+repo, e.tunnel(), "--smoke=false", "--username="+e.username, "--password=file:"+e.passwordFile).mustSucceed(t)
 	_, digest, _ := strings.Cut(pushed, "@")
 
 	tagRef := repo + "/kfp-metadata-writer:master"
@@ -404,7 +404,7 @@ func TestSignVerifyAndAttachSbom(t *testing.T) {
 	// A multi-platform image: one SBOM per platform manifest of the index,
 	// found the way `cosign download sbom --platform` finds it.
 	envoy := e.dagger(t, "--commit="+testCommit, "--source-date-epoch=1700000000", "publish", "--image=metadata-envoy",
-		"--registry="+repo, "--username="+e.username, "--password=file:"+e.passwordFile).mustSucceed(t)
+		"--registry="+repo, e.tunnel(), "--smoke=false", "--username="+e.username, "--password=file:"+e.passwordFile).mustSucceed(t)
 	att = e.dagger(t, append([]string{"attach-sbom", "--ref=" + envoy, "--format=cyclonedx-json"}, cosign...)...)
 	lines = strings.Fields(att.mustSucceed(t))
 	if len(lines) != 4 || lines[0] != "linux/amd64" || lines[2] != "linux/arm64" {
@@ -508,22 +508,23 @@ func downloadWithHostCosign(t *testing.T, e env, ref string) {
 }
 
 // TestPublishAllScanGate publishes a python and a Debian image with --scan
-// and --sbom: the python image, which holds the HIGH fixture, is not pushed
-// and the report says why; the other is pushed with one SBOM per platform.
-// It needs the publish hook (publish-all --scan/--sbom, see scanGate and
-// attachSBOMs).
+// and --sbom. The python image holds the HIGH fixture, so the release is
+// blocked: the report says why for it, the other image is verified but not
+// promoted, and no tag moves for either. Published alone, the Debian image
+// is promoted with one SBOM per platform, from the digests already staged.
 func TestPublishAllScanGate(t *testing.T) {
 	s := requireScanEnv(t)
 	if help := s.dagger(t, "publish-all", "--help"); !strings.Contains(help.stdout+help.stderr, "--scan") {
-		t.Fatal("publish-all has no --scan flag: the scan gate is not hooked into publish (scanGate, attachSBOMs)")
+		t.Fatal("publish-all has no --scan flag: the scan gate is not hooked into publish (scanCheck, attachSBOMs)")
 	}
 	mirror := os.Getenv("KFP_MIRROR")
-	_, port, _ := strings.Cut(s.registry, ":")
 	repo := s.uniqueRepo("gate")
-	r := s.dagger(t, append([]string{"--commit=" + testCommit, "publish-all", "--images=metadata-writer,metadata-envoy",
-		"--registry=" + repo, "--username=" + s.username, "--password=file:" + s.passwordFile, "--format=json",
-		"--scan", "--sbom", "--registry-tunnel=tcp://localhost:" + port,
-		"--cosign-image=" + mirror + "/projectsigstore/cosign:v3.1.3"}, s.dbArgs...)...)
+	publish := func(images string) result {
+		return s.dagger(t, append([]string{"--commit=" + testCommit, "publish-all", "--images=" + images,
+			"--registry=" + repo, "--username=" + s.username, "--password=file:" + s.passwordFile, "--format=json",
+			"--scan", "--sbom", "--smoke=false", s.tunnel(), "--cosign-image=" + mirror + "/projectsigstore/cosign:v3.1.3"}, s.dbArgs...)...)
+	}
+	r := publish("metadata-writer,metadata-envoy")
 	stderr := r.mustFail(t)
 	// the report follows the error line
 	i := strings.LastIndex(stderr, "\nError: ")
@@ -532,34 +533,49 @@ func TestPublishAllScanGate(t *testing.T) {
 		t.Fatalf("no report after the error line:\n%s", tail(stderr, 30))
 	}
 	rep := parseReport(t, stderr[i+strings.Index(stderr[i:], "\n{")+1:j+2])
+	if len(rep.Results) != 2 {
+		t.Fatalf("report has %d results, want 2: %+v", len(rep.Results), rep.Results)
+	}
 	for _, res := range rep.Results {
 		switch res.Image {
 		case "kfp-metadata-writer":
-			if res.Status != "failed" || !strings.Contains(res.Error, "not pushed") || !strings.Contains(res.Error, fixtureHigh) {
-				t.Errorf("metadata-writer: %s: %q, want not pushed because of %s", res.Status, res.Error, fixtureHigh)
-			}
-			if _, err := remote.Head(parseRef(t, repo+"/kfp-metadata-writer:master"), s.remoteOpts()...); err == nil {
-				t.Errorf("metadata-writer was pushed although its scan failed")
+			if res.Status != "failed" || !strings.Contains(res.Error, "not promoted") || !strings.Contains(res.Error, fixtureHigh) {
+				t.Errorf("metadata-writer: %s: %q, want not promoted because of %s", res.Status, res.Error, fixtureHigh)
 			}
 		case "kfp-metadata-envoy":
-			if res.Status != "published" {
-				t.Fatalf("metadata-envoy: %s: %s", res.Status, res.Error)
+			if res.Status != "skipped" || !strings.Contains(res.Error, "not promoted") {
+				t.Errorf("metadata-envoy: %s: %q, want verified but not promoted", res.Status, res.Error)
 			}
-			idx, err := remote.Index(parseRef(t, res.References[0]), s.remoteOpts()...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			im, _ := idx.IndexManifest()
-			for _, m := range im.Manifests {
-				if m.Platform == nil || m.Platform.OS == "unknown" {
-					continue
-				}
-				tag := repo + "/kfp-metadata-envoy:" + strings.Replace(m.Digest.String(), ":", "-", 1) + ".sbom"
-				if _, err := remote.Head(parseRef(t, tag), s.remoteOpts()...); err != nil {
-					t.Errorf("%s/%s: no SBOM at %s: %v", m.Platform.OS, m.Platform.Architecture, tag, err)
-				}
+		}
+		for _, tag := range []string{"master", testCommit} {
+			if _, err := remote.Head(parseRef(t, repo+"/"+res.Image+":"+tag), s.remoteOpts()...); err == nil {
+				t.Errorf("%s:%s was tagged although the release failed its scan gate", res.Image, tag)
 			}
 		}
 	}
-	t.Logf("e2e: publish-all --scan --sbom of 2 images: %s", r.elapsed.Round(time.Millisecond))
+	t.Logf("e2e: publish-all --scan --sbom of 2 images, blocked: %s", r.elapsed.Round(time.Millisecond))
+
+	r = publish("metadata-envoy")
+	rep = parseReport(t, r.mustSucceed(t))
+	if len(rep.Results) != 1 || rep.Results[0].Status != "published" {
+		t.Fatalf("metadata-envoy alone: %+v", rep.Results)
+	}
+	idx, err := remote.Index(parseRef(t, rep.Results[0].References[0]), s.remoteOpts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, _ := idx.IndexManifest()
+	sboms := 0
+	for _, m := range im.Manifests {
+		tag := repo + "/kfp-metadata-envoy:" + strings.Replace(m.Digest.String(), ":", "-", 1) + ".sbom"
+		if _, err := remote.Head(parseRef(t, tag), s.remoteOpts()...); err != nil {
+			t.Errorf("%s/%s: no SBOM at %s: %v", m.Platform.OS, m.Platform.Architecture, tag, err)
+			continue
+		}
+		sboms++
+	}
+	if sboms != 2 {
+		t.Errorf("%d SBOMs attached, want one per platform (2)", sboms)
+	}
+	t.Logf("e2e: publish-all --scan --sbom of metadata-envoy, staged before: %s, %d SBOMs", r.elapsed.Round(time.Millisecond), sboms)
 }

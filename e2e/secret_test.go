@@ -18,7 +18,7 @@ func TestPasswordNeverLeaks(t *testing.T) {
 	e := requireEnv(t)
 	repo := e.uniqueRepo("secret")
 	res := e.dagger(t, "--commit="+testCommit, "publish-all", "--images=metadata-envoy,inverse-proxy-agent",
-		"--format=json", "--registry="+repo, "--username="+e.username, "--password=file:"+e.passwordFile)
+		"--format=json", "--registry="+repo, e.tunnel(), "--smoke=false", "--username="+e.username, "--password=file:"+e.passwordFile)
 	out := res.mustSucceed(t)
 	pw := []byte(e.password)
 	if len(pw) < 8 {

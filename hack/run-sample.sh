@@ -11,6 +11,7 @@ commit=$(git rev-parse HEAD)
 epoch=$(git log -1 --format=%ct)
 dagger --progress=plain call --commit="$commit" --source-date-epoch="$epoch" \
   publish-all --registry="$KFP_REGISTRY/kubeflow" \
+  --registry-tunnel="tcp://$KFP_REGISTRY" \
   --username="$KFP_REGISTRY_USERNAME" --password="file:$KFP_REGISTRY_PASSWORD_FILE" \
   2> /tmp/kfp-dagger-run-sample.log || { tail -40 /tmp/kfp-dagger-run-sample.log >&2; exit 1; }
 echo "(engine log of this run: /tmp/kfp-dagger-run-sample.log)"

@@ -38,7 +38,7 @@ type Config struct {
 	Platforms   []string
 	Smoke       bool
 	Latest      bool
-	Force       bool
+	Force       []string
 	Concurrency int
 	Source      string
 	Module      string
@@ -85,13 +85,21 @@ func readConfig(input func(string) string, actor string) (Config, error) {
 	if c.Since != "" && c.Command != "build-all" && c.Command != "plan" && c.Command != "test" {
 		return c, fmt.Errorf("input since applies to build-all, plan and test, not %s: a publish covers every image", c.Command)
 	}
+	if c.Force = splitList(input("force")); len(c.Force) > 0 && c.Command != "publish-all" {
+		return c, fmt.Errorf("input force applies only to publish-all, not %s", c.Command)
+	}
+	for _, f := range c.Force {
+		if f == "true" || f == "false" {
+			return c, fmt.Errorf("input force names the images whose release tags may move, e.g. apiserver,driver; not %q", f)
+		}
+	}
 	if c.Platforms = splitList(input("platforms")); len(c.Platforms) > 0 && c.Command != "build-all" {
 		return c, fmt.Errorf("input platforms applies only to build-all, not %s", c.Command)
 	}
 	for _, b := range []struct {
 		name string
 		dst  *bool
-	}{{"latest", &c.Latest}, {"force", &c.Force}, {"smoke", &c.Smoke}} {
+	}{{"latest", &c.Latest}, {"smoke", &c.Smoke}} {
 		if *b.dst, err = parseBool(b.name, input(b.name)); err != nil {
 			return c, err
 		}
@@ -273,8 +281,8 @@ func daggerArgs(c Config, commit, version string, epoch int64, resultsDir, chang
 		if c.Latest {
 			args = append(args, "--latest")
 		}
-		if c.Force {
-			args = append(args, "--force")
+		if len(c.Force) > 0 {
+			args = append(args, "--force="+strings.Join(c.Force, ","))
 		}
 		args = append(args, concurrency)
 	}

@@ -14,7 +14,8 @@
 //	platforms    comma-separated platforms for build-all (default: all)
 //	smoke        build-all: run each image's --version smoke check
 //	latest       also tag a release as latest
-//	force        overwrite release tags that already exist
+//	force        publish-all: comma-separated images whose immutable tags
+//	             (X.Y.Z, the commit) may move to this build
 //	concurrency  how many images or test suites run at once (default 2)
 //	source       KFP source tree (default .)
 //	exclude      comma-separated images to leave out (instead of images)

@@ -11,8 +11,9 @@ import (
 
 // counts is what the counting proxy saw, as totals since it started.
 type counts struct {
-	// Uploads counts blob upload sessions started: POST …/blobs/uploads/
-	// without a mount parameter. Every blob a client sends starts one.
+	// Uploads counts blobs sent: the PUT that completes an upload, or a
+	// single POST that carries the digest. A session opened and cancelled
+	// (publish-all's push-permission check) sends no blob.
 	Uploads int64
 	// Mounts counts cross-repository mount requests (POST …/blobs/uploads/?mount=…).
 	Mounts int64
@@ -49,12 +50,11 @@ func startCountingProxy(registry string) (*countingProxy, error) {
 	p.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.requests.Add(1)
 		switch {
-		case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/blobs/uploads/"):
-			if r.URL.Query().Get("mount") != "" {
-				p.mounts.Add(1)
-			} else {
-				p.uploads.Add(1)
-			}
+		case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/blobs/uploads/") && r.URL.Query().Get("mount") != "":
+			p.mounts.Add(1)
+		case strings.Contains(r.URL.Path, "/blobs/uploads/") &&
+			(r.Method == http.MethodPut || (r.Method == http.MethodPost && r.URL.Query().Get("digest") != "")):
+			p.uploads.Add(1)
 		case r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/"):
 			p.manifests.Add(1)
 		}

@@ -60,8 +60,8 @@ Method:
   BuildKit: vertices of buildctl --progress=rawjson with cached=false. kfp-dagger: withExec spans that end DONE, not
   CACHED, under the image's Directory.dockerBuild span in the CLI's plain progress output. Images without a RUN step
   (only COPY and config) never count; a new commit changes only their ENV and labels.
-- Blob uploads: a reverse proxy in front of the publish registry counts POST …/blobs/uploads/ without mount= (one per
-  blob sent); mounts and manifest PUTs are counted apart. "republish" pushes the images just pushed, unchanged, again.
+- Blob uploads: a reverse proxy in front of the publish registry counts the blobs sent (the PUT that completes an
+  upload, or a POST carrying the digest); mounts and manifest PUTs are counted apart. "republish" pushes the images just pushed, unchanged, again.
 `, b.concurrency, platform)
 	fmt.Fprintf(&s, "- Idle sample: in the 10 s before the first build, with nothing of ours running, the engine used %.1f s CPU and buildkitd %.1f s.\n",
 		bgEngine.Seconds(), bgBK.Seconds())
