@@ -28,18 +28,19 @@ type faultProxy struct {
 
 	requests atomic.Int64
 	faults   atomic.Int64
-	uploads  atomic.Int64 // blob uploads completed or sent whole (see uploadsBlob)
+	uploads  atomic.Int64 // blob writes: uploads and cross-repository mounts (see uploadsBlob)
 }
 
-// uploadsBlob reports whether r sends a blob: the PUT that completes an
-// upload with its digest, or a single POST that carries the digest. A POST
-// that only opens an upload session (as a push-permission check does, then
-// cancels it) sends nothing.
+// uploadsBlob reports whether r writes a blob: the PUT that completes an
+// upload, a single POST that carries the digest, or a cross-repository
+// mount. A POST that only opens an upload session (as a push-permission
+// check does, then cancels it) writes nothing.
 func uploadsBlob(r *http.Request) bool {
 	if !strings.Contains(r.URL.Path, "/blobs/uploads/") {
 		return false
 	}
-	return r.Method == http.MethodPut || (r.Method == http.MethodPost && r.URL.Query().Get("digest") != "")
+	q := r.URL.Query()
+	return r.Method == http.MethodPut || (r.Method == http.MethodPost && (q.Get("digest") != "" || q.Get("mount") != ""))
 }
 
 // startFaultProxy listens on a free loopback port until the test ends.

@@ -187,7 +187,7 @@ func TestPublishRegistryDown(t *testing.T) {
 // TestPublishThroughFaults publishes through a proxy that answers 503 and 429
 // and resets connections on a schedule: the publish succeeds and its report
 // counts the retries. Republishing the unchanged image rebuilds nothing and
-// uploads no blob.
+// writes no blob.
 func TestPublishThroughFaults(t *testing.T) {
 	e := requireEnv(t)
 	every := 0
@@ -210,7 +210,7 @@ func TestPublishThroughFaults(t *testing.T) {
 	if len(r.Results) != 1 || r.Results[0].Status != "published" {
 		t.Fatalf("report: %+v", r.Results)
 	}
-	t.Logf("e2e: first publish through faults: %s, %d faults injected, %d retries, %d blob uploads", first.elapsed, proxy.faults.Load(), r.Results[0].Retries, proxy.uploads.Load())
+	t.Logf("e2e: first publish through faults: %s, %d faults injected, %d retries, %d blob writes", first.elapsed, proxy.faults.Load(), r.Results[0].Retries, proxy.uploads.Load())
 	if proxy.faults.Load() == 0 {
 		t.Fatal("the proxy injected no fault; the test proves nothing")
 	}
@@ -219,16 +219,16 @@ func TestPublishThroughFaults(t *testing.T) {
 	}
 	uploadsBefore := proxy.uploads.Load()
 	if uploadsBefore == 0 {
-		t.Fatal("the first publish uploaded no blob through the proxy: the upload count proves nothing")
+		t.Fatal("the first publish wrote no blob through the proxy: the count proves nothing")
 	}
 	second := e.dagger(t, args...)
 	again := parseReport(t, second.mustSucceed(t))
 	if len(again.Results) != 1 || strings.Join(again.Results[0].StagedBefore, ",") != "linux/amd64,linux/arm64" {
 		t.Errorf("republish: %+v, want both platforms kept as staged, not rebuilt", again.Results)
 	}
-	t.Logf("e2e: republish unchanged: %s (first %s), %d blob uploads", second.elapsed, first.elapsed, proxy.uploads.Load()-uploadsBefore)
+	t.Logf("e2e: republish unchanged: %s (first %s), %d blob writes", second.elapsed, first.elapsed, proxy.uploads.Load()-uploadsBefore)
 	if n := proxy.uploads.Load() - uploadsBefore; n != 0 {
-		t.Errorf("republishing an unchanged image uploaded %d blobs, want 0", n)
+		t.Errorf("republishing an unchanged image wrote %d blobs, want 0", n)
 	}
 }
 
