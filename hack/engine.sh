@@ -353,9 +353,26 @@ ensure_binfmt() {
   grep -q '^flags: .*F' /proc/sys/fs/binfmt_misc/qemu-aarch64 || die "qemu-aarch64 binfmt is registered without the F flag"
 }
 
+# stop_orphan_dnsmasq stops a dnsmasq that the engine's dnsname plugin
+# started for our network and that outlived the engine (killed, crashed): it
+# holds port 53 on the bridge and makes the next engine fail with
+# "dnsname failed (add)". Call it only while no engine of ours runs.
+stop_orphan_dnsmasq() {
+  local p pid
+  for p in /proc/[0-9]*; do
+    pid=${p#/proc/}
+    [ "$(readlink "$p/exe" 2>/dev/null)" = /usr/sbin/dnsmasq ] || continue
+    tr '\0' ' ' < "$p/cmdline" 2>/dev/null |
+      grep -qF -- "--conf-file=/var/run/containers/cni/dnsname/$ENGINE_NETWORK_NAME/dnsmasq.conf " || continue
+    log "stopping dnsmasq $pid, left by an engine that did not stop cleanly"
+    kill "$pid" 2>/dev/null || true
+  done
+}
+
 start_engine() {
   local bin=$ENGINE_BIN
   if pid_is "$H/run/engine.pid" "$(engine_exe)" && [ -S "$H/run/engine.sock" ]; then return 0; fi
+  stop_orphan_dnsmasq
   write_engine_config
   mkdir -p "$H/state" "$H/ovl/usr-up" "$H/ovl/usr-work" "$H/ovl/etc-work"
   rm -f "$H/run/engine.sock"
@@ -501,6 +518,7 @@ cmd_up() {
 
 cmd_down() {
   stop_pid "$H/run/engine.pid" engine 60 "$(engine_exe)"
+  stop_orphan_dnsmasq
   stop_pid "$H/run/registry.pid" registry 10 "$(registry_bin)"
   stop_pid "$H/run/mirror.pid" mirror 10 "$(registry_bin)"
   rm -f "$H/run/engine.sock"
