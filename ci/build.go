@@ -163,13 +163,9 @@ func (m *Kfp) BuildAll(
 	if err != nil {
 		return "", err
 	}
-	only := map[string]bool{}
-	for _, p := range platforms {
-		pp, err := catalog.ParsePlatform(p)
-		if err != nil {
-			return "", err
-		}
-		only[pp] = true
+	only, err := parsePlatforms(platforms)
+	if err != nil {
+		return "", err
 	}
 	var first, later []buildJob // later: images built FROM another selected image
 	for _, img := range sel {

@@ -284,13 +284,9 @@ func (m *Kfp) stagedDigest(ctx context.Context, reg release.Registry, registry s
 // first build, and returns one job per published image and platform (none
 // when no image ships one of them); tool images are left to publish-all.
 func (m *Kfp) stageJobs(ctx context.Context, sel []catalog.Image, platforms []string) ([]stageJob, error) {
-	only := map[string]bool{}
-	for _, p := range platforms {
-		pp, err := catalog.ParsePlatform(p)
-		if err != nil {
-			return nil, err
-		}
-		only[pp] = true
+	only, err := parsePlatforms(platforms)
+	if err != nil {
+		return nil, err
 	}
 	if err := m.checkDockerfiles(ctx, sel); err != nil {
 		return nil, err

@@ -289,13 +289,9 @@ func (m *Kfp) ScanAll(
 	if err != nil {
 		return nil, err
 	}
-	only := map[string]bool{}
-	for _, p := range platforms {
-		pp, err := catalog.ParsePlatform(p)
-		if err != nil {
-			return nil, err
-		}
-		only[pp] = true
+	only, err := parsePlatforms(platforms)
+	if err != nil {
+		return nil, err
 	}
 	var first, later []buildJob
 	for _, img := range sel {

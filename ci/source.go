@@ -128,3 +128,17 @@ func leftOutLine(set catalog.Set) string {
 	}
 	return "left out: " + strings.Join(parts, ", ") + "\n"
 }
+
+// parsePlatforms parses a --platforms list into a set; empty means every
+// platform.
+func parsePlatforms(platforms []string) (map[string]bool, error) {
+	only := map[string]bool{}
+	for _, p := range platforms {
+		pp, err := catalog.ParsePlatform(p)
+		if err != nil {
+			return nil, err
+		}
+		only[pp] = true
+	}
+	return only, nil
+}

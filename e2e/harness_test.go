@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
@@ -140,6 +141,20 @@ func tail(s string, n int) string {
 // uniqueRepo returns a registry path no other test run has used.
 func (e env) uniqueRepo(prefix string) string {
 	return fmt.Sprintf("%s/%s-%d", e.registry, prefix, time.Now().UnixNano())
+}
+
+// readIndex reads the image index desc holds, and its manifest.
+func readIndex(t *testing.T, desc *remote.Descriptor) (v1.ImageIndex, *v1.IndexManifest) {
+	t.Helper()
+	idx, err := desc.ImageIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return idx, im
 }
 
 // tunnelTo is the --registry-tunnel argument for a registry on the host's

@@ -44,14 +44,7 @@ func TestPublishPushesMultiPlatformIndex(t *testing.T) {
 	if desc.MediaType != types.OCIImageIndex && desc.MediaType != types.DockerManifestList {
 		t.Fatalf("pushed %s, want an image index", desc.MediaType)
 	}
-	idx, err := desc.ImageIndex()
-	if err != nil {
-		t.Fatal(err)
-	}
-	im, err := idx.IndexManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
+	idx, im := readIndex(t, desc)
 	got := map[string]v1.Hash{}
 	for _, m := range im.Manifests {
 		if m.Platform != nil {

@@ -140,14 +140,7 @@ func TestPublishAllTagWritesFailMidway(t *testing.T) {
 			if desc.Digest.String() != r.Digest {
 				t.Errorf("%s:%s holds %s, the staged index is %s", r.Image, tag, desc.Digest, r.Digest)
 			}
-			idx, err := desc.ImageIndex()
-			if err != nil {
-				t.Fatal(err)
-			}
-			im, err := idx.IndexManifest()
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, im := readIndex(t, desc)
 			var got []string
 			for _, m := range im.Manifests {
 				got = append(got, m.Platform.OS+"/"+m.Platform.Architecture)

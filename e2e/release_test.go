@@ -79,14 +79,7 @@ func TestStageMergePromote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := desc.ImageIndex()
-	if err != nil {
-		t.Fatal(err)
-	}
-	im, err := idx.IndexManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, im := readIndex(t, desc)
 	var got []string
 	for _, m := range im.Manifests {
 		got = append(got, m.Digest.String())

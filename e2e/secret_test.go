@@ -42,14 +42,7 @@ func TestPasswordNeverLeaks(t *testing.T) {
 			}
 			var images []v1.Image
 			if desc.MediaType.IsIndex() {
-				idx, err := desc.ImageIndex()
-				if err != nil {
-					t.Fatal(err)
-				}
-				im, err := idx.IndexManifest()
-				if err != nil {
-					t.Fatal(err)
-				}
+				idx, im := readIndex(t, desc)
 				for _, d := range im.Manifests {
 					m, err := idx.Image(d.Digest)
 					if err != nil {
