@@ -65,7 +65,7 @@ func TestBuildAllSampleARM64(t *testing.T) {
 func TestBuildSmokeReportsArchitecture(t *testing.T) {
 	e := requireEnv(t)
 	for _, arch := range []string{"amd64", "arm64"} {
-		out := e.dagger(t, "build", "--image=driver", "--platform=linux/"+arch,
+		out := e.dagger(t, "--commit="+testCommit, "build", "--image=driver", "--platform=linux/"+arch,
 			"with-exec", "--args=--version", "--use-entrypoint", "stdout").mustSucceed(t)
 		if !strings.Contains(out, "arch="+arch) || !strings.HasPrefix(out, "kfp-driver") {
 			t.Errorf("linux/%s: --version printed %q", arch, out)
