@@ -3,15 +3,23 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/kfp-dagger/kfp-dagger/internal/changes"
+	"github.com/kfp-dagger/kfp-dagger/internal/report"
 )
 
 // App runs one kfp command for one workflow step. Every outside effect goes
@@ -24,6 +32,7 @@ type App struct {
 	stderr     io.Writer
 	resultsDir string
 	secrets    []string
+	ci         ci
 }
 
 // Option configures an App.
@@ -82,104 +91,264 @@ func New(opts ...Option) *App {
 	return app
 }
 
-// Run reads the inputs and the event, runs the dagger call, and writes the
-// report to the step summary and the outputs. The error is what the step
-// fails with.
+// ci is the CI the run is in and how to talk to it.
+type ci struct {
+	event Event
+	// input reads an input: INPUT_<NAME> on GitHub, KFP_<NAME> elsewhere.
+	input func(string) string
+	sink  Sink
+	// github is set on GitHub Actions, where log commands work.
+	github bool
+}
+
+// detect finds the CI from the environment: GitLab (GITLAB_CI=true), any
+// other CI that sets KFP_CI_EVENT, or else GitHub Actions.
+func (a *App) detect() (ci, error) {
+	getenv := a.action.Getenv
+	fromVars := func(name string) string {
+		return getenv("KFP_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_")))
+	}
+	files := dotenvFiles{output: getenv("KFP_OUTPUT_FILE"), summary: getenv("KFP_SUMMARY_FILE")}
+	switch {
+	case getenv("GITLAB_CI") == "true":
+		ev, err := fromGitLab(getenv)
+		return ci{event: ev, input: fromVars, sink: files}, err
+	case getenv("KFP_CI_EVENT") != "":
+		ev, err := fromShell(getenv)
+		return ci{event: ev, input: fromVars, sink: files}, err
+	}
+	gh, err := a.action.Context()
+	if err != nil {
+		return ci{}, fmt.Errorf("read the GitHub context: %w", err)
+	}
+	return ci{event: fromGitHub(gh), input: a.action.GetInput, github: true,
+		sink: githubFiles{output: getenv("GITHUB_OUTPUT"), summary: getenv("GITHUB_STEP_SUMMARY")}}, nil
+}
+
+// Run reads the event and the inputs, decides the dagger calls, runs them,
+// and writes the report to the summary and the outputs. The error is what
+// the step fails with.
 func (a *App) Run(ctx context.Context) error {
+	c, err := a.detect()
+	a.ci = c // Fail prints for this CI even when its event is bad
+	if err != nil {
+		return err
+	}
 	// Mask the password before anything can print it.
-	if pw := a.action.GetInput("password"); pw != "" {
+	if pw := c.input("password"); pw != "" {
 		a.secrets = append(a.secrets, pw)
 		for _, line := range strings.Split(pw, "\n") {
 			if line = strings.TrimSpace(line); line != "" {
-				a.action.AddMask(line)
+				if c.github {
+					a.action.AddMask(line)
+				}
 				if line != pw {
 					a.secrets = append(a.secrets, line)
 				}
 			}
 		}
 	}
-	gh, err := a.action.Context()
-	if err != nil {
-		return fmt.Errorf("read the GitHub context: %w", err)
-	}
-	cfg, err := readConfig(a.action.GetInput, gh.Actor)
+	cfg, err := readConfig(c.input, c.event.Actor)
 	if err != nil {
 		return err
 	}
 	for _, n := range cfg.Notices {
-		a.action.Noticef("%s", n)
+		a.notice("%s", n)
 	}
-	if !commitRE.MatchString(gh.SHA) {
-		return fmt.Errorf("GITHUB_SHA %q is not a full commit id: run this in a GitHub Actions workflow step", gh.SHA)
+	if !commitRE.MatchString(c.event.SHA) {
+		return fmt.Errorf("commit %q of the %s is not a full commit id: run this in a CI job", c.event.SHA, c.event.describe())
 	}
-	v, err := resolveVersion(gh.Ref)
-	switch {
-	case cfg.Command == "publish-all" && err != nil:
+	steps, err := decide(c.event, cfg)
+	if err != nil {
 		return err
-	case cfg.Command == "publish-all" && v.Value == "":
-		return fmt.Errorf("publish-all publishes only a push to refs/heads/master or a release tag refs/tags/X.Y.Z, not %q (event %s)", gh.Ref, orDefault(gh.EventName, "unknown"))
-	case err != nil:
-		a.action.Warningf("%v; %s runs without a version (the module's default, master)", err, cfg.Command)
-		v = Version{}
 	}
-	if v.Notice != "" {
-		a.action.Noticef("%s", v.Notice)
+	for _, s := range steps {
+		if slices.Contains(publishing, s.Command) && (cfg.Username == "" || cfg.Password == "") {
+			return fmt.Errorf("the %s runs %s, which needs registry credentials: set the username and password inputs", c.event.describe(), s.Command)
+		}
+		if s.Notice != "" {
+			a.notice("%s", s.Notice)
+		}
 	}
 	epoch, err := a.commitTime(ctx, cfg.Source)
 	if err != nil {
 		return err
 	}
 
-	changedFile, err := a.changedFiles(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	args := daggerArgs(cfg, gh.SHA, v.Value, epoch, a.resultsDir, changedFile)
-	a.action.Infof("dagger %s", strings.Join(args, " "))
-	var out bytes.Buffer
-	errTail := &tailBuffer{max: 64 << 10}
-	runErr := a.runner.Run(ctx, "dagger", args, a.childEnv(cfg.Password),
-		io.MultiWriter(&out, a.stdout), io.MultiWriter(errTail, a.stderr))
-	if cfg.Command == "publish-all" {
-		a.setOutput("version", v.Value)
-	}
-	if runErr != nil {
-		report := a.failureReport(cfg.Command, out.String(), errTail.String())
-		a.publish(report)
-		detail := lastErrorLine(errTail.String())
-		if detail != "" {
-			return fmt.Errorf("dagger call %s failed (%v): %s", cfg.Command, runErr, detail)
+	var reports []string
+	var errs []error
+	digests := map[string]string{}
+	for _, s := range steps {
+		rep, err := a.runStep(ctx, cfg, s, epoch, digests)
+		if rep != "" {
+			reports = append(reports, rep)
 		}
-		return fmt.Errorf("dagger call %s failed: %v", cfg.Command, runErr)
-	}
-
-	var report string
-	var stepErr error
-	switch cfg.Command {
-	case "test":
-		report, stepErr = readTestResults(a.resultsDir)
-		if report == "" {
-			report = a.failureReport(cfg.Command, out.String(), errTail.String())
+		if err != nil {
+			errs = append(errs, err)
 		}
-	case "plan":
-		report = "## kfp-dagger plan\n\n```text\n" + strings.TrimRight(out.String(), "\n") + "\n```\n"
-	default:
-		report = out.String()
 	}
-	a.publish(report)
-	return stepErr
+	failed := len(errs) > 0
+	report := a.redact(strings.Join(reports, "\n"))
+	if report != "" {
+		errs = append(errs, c.sink.Summary(report))
+	}
+	errs = append(errs, a.setOutput("report", report))
+	for _, s := range steps {
+		if slices.Contains(publishing, s.Command) {
+			errs = append(errs, a.setOutput("version", s.Version))
+			if !failed { // the tags moved
+				ts, err := stepTags(s, c.event.SHA, len(cfg.Records) > 0)
+				errs = append(errs, err, a.setOutput("tags", strings.Join(ts, ",")))
+			}
+			break
+		}
+	}
+	if len(digests) > 0 {
+		js, err := json.Marshal(digests)
+		errs = append(errs, err, a.setOutput("digests", string(js)))
+		// subjects feeds a matrix of attestation jobs: one per index.
+		type subject struct {
+			Name   string `json:"name"`
+			Digest string `json:"digest"`
+		}
+		var subjects []subject
+		for _, img := range slices.Sorted(maps.Keys(digests)) {
+			errs = append(errs, a.setOutput("digest-"+img, digests[img]))
+			subjects = append(subjects, subject{strings.TrimSuffix(cfg.Registry, "/") + "/" + img, digests[img]})
+		}
+		js, err = json.Marshal(subjects)
+		errs = append(errs, err, a.setOutput("subjects", string(js)))
+	}
+	return errors.Join(errs...)
 }
 
-// changedFiles writes the files changed since cfg.Since (its merge base with
-// HEAD, plus uncommitted changes) to a file for --changed, and returns its
-// path; "" when no since input is set.
-func (a *App) changedFiles(ctx context.Context, cfg Config) (string, error) {
-	if cfg.Since == "" {
+// runStep runs one dagger call and returns its Markdown report. Index
+// digests it reports are added to digests.
+func (a *App) runStep(ctx context.Context, cfg Config, s Step, epoch int64, digests map[string]string) (string, error) {
+	changedFile, err := a.changedFiles(ctx, cfg, s)
+	if err != nil {
+		return "", err
+	}
+	args := daggerArgs(cfg, s, a.ci.event.SHA, epoch, a.resultsDir, changedFile)
+	if cfg.DryRun {
+		fmt.Fprintln(a.stdout, "dagger "+strings.Join(args, " "))
 		return "", nil
 	}
-	c, err := changes.FromGit(ctx, cfg.Source, cfg.Since)
+	a.group("kfp-dagger " + s.Command)
+	defer a.endGroup()
+	a.info("dagger %s", strings.Join(args, " "))
+	var out bytes.Buffer
+	errTail := &tailBuffer{max: 256 << 10}
+	runErr := a.runner.Run(ctx, "dagger", args, a.childEnv(cfg.Password),
+		io.MultiWriter(&out, a.stdout), io.MultiWriter(errTail, a.stderr))
+	if runErr != nil {
+		// publish-all and build-all print their report after the error line.
+		if rep, ok := reportAfterError(errTail.String()); ok {
+			addDigests(digests, rep)
+			return a.redact(rep.Markdown()), a.stepError(s.Command, runErr, errTail.String())
+		}
+		return a.failureReport(s.Command, out.String(), errTail.String()), a.stepError(s.Command, runErr, errTail.String())
+	}
+	switch s.Command {
+	case "test":
+		rep, err := readTestResults(a.resultsDir)
+		if rep == "" {
+			rep = a.failureReport(s.Command, out.String(), errTail.String())
+		}
+		for _, f := range failingTests(a.resultsDir) {
+			a.errorf("kfp-dagger test "+f.component, "%s failed", f.test)
+		}
+		return rep, err
+	case "build-all", "publish-all":
+		var rep report.Report
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+			return a.failureReport(s.Command, out.String(), errTail.String()), fmt.Errorf("%s printed no JSON report: %w", s.Command, err)
+		}
+		if s.Command == "publish-all" {
+			addDigests(digests, rep)
+		}
+		return rep.Markdown(), nil
+	case "scan-all":
+		md, err := os.ReadFile(filepath.Join(cfg.ScanDir, "summary.md"))
+		if err != nil {
+			return "", fmt.Errorf("scan-all: read the summary: %w", err)
+		}
+		return "## kfp-dagger scan-all\n\n" + string(md), nil
+	case "stage":
+		md, err := os.ReadFile(filepath.Join(cfg.RecordsDir, "stage.md"))
+		if err != nil {
+			return "", fmt.Errorf("stage: read the stage report: %w", err)
+		}
+		if err := a.setOutput("records", filepath.Join(cfg.RecordsDir, "records.json")); err != nil {
+			return "", err
+		}
+		return "## kfp-dagger stage\n\n" + string(md), nil
+	case "promote":
+		for img, d := range verifiedIndexes(out.String()) {
+			digests[img] = d
+		}
+	}
+	return "## kfp-dagger " + s.Command + "\n\n```text\n" + strings.TrimRight(out.String(), "\n") + "\n```\n", nil
+}
+
+// stepError is the one line a failed dagger call ends the step with.
+func (a *App) stepError(command string, runErr error, stderr string) error {
+	if detail := lastErrorLine(stderr); detail != "" {
+		return fmt.Errorf("dagger call %s failed (%v): %s", command, runErr, detail)
+	}
+	return fmt.Errorf("dagger call %s failed: %w", command, runErr)
+}
+
+// reportAfterError finds the JSON report a failed publish-all or build-all
+// prints after dagger's "Error: " line.
+func reportAfterError(stderr string) (report.Report, bool) {
+	i := strings.LastIndex(stderr, "\nError: ")
+	if i < 0 {
+		return report.Report{}, false
+	}
+	rest := stderr[i:]
+	start, end := strings.Index(rest, "\n{"), strings.LastIndex(rest, "\n}")
+	if start < 0 || end < start {
+		return report.Report{}, false
+	}
+	var rep report.Report
+	if err := json.Unmarshal([]byte(rest[start+1:end+2]), &rep); err != nil || len(rep.Results) == 0 {
+		return report.Report{}, false
+	}
+	return rep, true
+}
+
+// addDigests adds the index digest of every published image of rep.
+func addDigests(digests map[string]string, rep report.Report) {
+	for _, r := range rep.Results {
+		if r.Status == report.StatusPublished && r.Digest != "" {
+			digests[r.Image] = r.Digest
+		}
+	}
+}
+
+// verifiedRE is promote's line for an index that passed verification.
+var verifiedRE = regexp.MustCompile(`(?m)^verify (\S+)@(sha256:[0-9a-f]{64}): ok$`)
+
+// verifiedIndexes maps each image promote verified to its index digest.
+func verifiedIndexes(out string) map[string]string {
+	m := map[string]string{}
+	for _, g := range verifiedRE.FindAllStringSubmatch(out, -1) {
+		m[path.Base(g[1])] = g[2]
+	}
+	return m
+}
+
+// changedFiles writes the files changed since s.Since (its merge base with
+// HEAD, plus uncommitted changes) to a file for --changed, and returns its
+// path; "" when the step has no since.
+func (a *App) changedFiles(ctx context.Context, cfg Config, s Step) (string, error) {
+	if s.Since == "" {
+		return "", nil
+	}
+	c, err := changes.FromGit(ctx, cfg.Source, s.Since)
 	if err != nil {
-		return "", fmt.Errorf("input since: %w", err)
+		return "", fmt.Errorf("since %s: %w", s.Since, err)
 	}
 	f, err := os.CreateTemp("", "kfp-dagger-changed-*.txt")
 	if err != nil {
@@ -192,7 +361,7 @@ func (a *App) changedFiles(ctx context.Context, cfg Config) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("write the changed files: %w", err)
 	}
-	a.action.Noticef("%d files changed since %s: %s selects only the images and tests they reach", c.Len(), cfg.Since, cfg.Command)
+	a.notice("%d files changed since %s: %s selects only the images and tests they reach", c.Len(), s.Since, s.Command)
 	return f.Name(), nil
 }
 
@@ -216,7 +385,7 @@ func (a *App) childEnv(password string) []string {
 	var env []string
 	for _, kv := range a.environ() {
 		name, _, _ := strings.Cut(kv, "=")
-		if name == passwordInput || name == PasswordEnv {
+		if name == passwordInput || name == passwordVar || name == PasswordEnv {
 			continue
 		}
 		env = append(env, kv)
@@ -227,20 +396,61 @@ func (a *App) childEnv(password string) []string {
 	return env
 }
 
-// publish writes the report to the step summary and the report output.
-func (a *App) publish(report string) {
-	report = a.redact(report)
-	if a.action.Getenv("GITHUB_STEP_SUMMARY") != "" {
-		a.action.AddStepSummary(report)
+// Fail prints err as the one line the run fails with, redacted: an error
+// annotation on GitHub, a plain line on stderr elsewhere.
+func (a *App) Fail(err error) {
+	line := a.redact(oneLine(err.Error()))
+	if a.ci.github || a.ci.input == nil { // GitHub, or failed before the CI was known
+		a.action.Errorf("%s", line)
+		return
 	}
-	a.setOutput("report", report)
+	fmt.Fprintf(a.stderr, "kfp-dagger: error: %s\n", line)
 }
 
-func (a *App) setOutput(name, value string) {
-	if a.action.Getenv("GITHUB_OUTPUT") == "" {
-		return // not in a workflow step: nowhere to write outputs
+// setOutput writes one output, redacted.
+func (a *App) setOutput(name, value string) error {
+	return a.ci.sink.Output(name, a.redact(value))
+}
+
+// notice, info, errorf, group and endGroup log through GitHub's workflow
+// commands on GitHub, and as plain lines on stderr elsewhere.
+func (a *App) notice(format string, v ...any) {
+	if a.ci.github {
+		a.action.Noticef(format, v...)
+		return
 	}
-	a.action.SetOutput(name, a.redact(value))
+	fmt.Fprintf(a.stderr, "kfp-dagger: "+format+"\n", v...)
+}
+
+func (a *App) info(format string, v ...any) {
+	if a.ci.github {
+		a.action.Infof(format, v...)
+		return
+	}
+	fmt.Fprintf(a.stderr, format+"\n", v...)
+}
+
+// errorf annotates an error with a title.
+func (a *App) errorf(title, format string, v ...any) {
+	if a.ci.github {
+		a.action.WithFieldsMap(map[string]string{"title": title}).Errorf(format, v...)
+		return
+	}
+	fmt.Fprintf(a.stderr, "kfp-dagger: error: %s: "+format+"\n", append([]any{title}, v...)...)
+}
+
+func (a *App) group(title string) {
+	if a.ci.github {
+		a.action.Group(title)
+		return
+	}
+	fmt.Fprintf(a.stderr, "--- %s\n", title)
+}
+
+func (a *App) endGroup() {
+	if a.ci.github {
+		a.action.EndGroup()
+	}
 }
 
 // failureReport is the summary of a failed call: the report when there is

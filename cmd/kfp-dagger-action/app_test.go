@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -55,15 +54,24 @@ func (f *fakeRunner) Run(_ context.Context, name string, args []string, env []st
 		return nil
 	case "dagger":
 		for _, a := range args {
-			if dir, ok := strings.CutPrefix(a, "--path="); ok && f.summary != "" {
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					return err
-				}
-				if err := os.WriteFile(filepath.Join(dir, "summary.json"), []byte(f.summary), 0o644); err != nil {
-					return err
-				}
-				fmt.Fprintln(stdout, dir)
+			dir, ok := strings.CutPrefix(a, "--path=")
+			if !ok {
+				continue
 			}
+			// What test, scan-all and stage export.
+			files := map[string]string{"summary.md": "| image | verdict |\n", "stage.md": "| image | platform |\n", "records.json": "[]\n"}
+			if f.summary != "" {
+				files["summary.json"] = f.summary
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			for name, content := range files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintln(stdout, dir)
 		}
 		io.WriteString(stdout, f.daggerOut)
 		io.WriteString(stderr, f.daggerStder)
@@ -86,7 +94,11 @@ const (
 {"component":"frontend","passed":4,"failed":0,"skipped":0,"duration_seconds":1.5,"failed_tests":[]}]`
 	failingSummary = `[{"component":"backend","passed":11,"failed":1,"skipped":0,"duration_seconds":3.2,"failed_tests":["TestServer/healthz"]},
 {"component":"frontend","passed":4,"failed":0,"skipped":0,"duration_seconds":1.5,"failed_tests":[]}]`
-	publishReport = "## kfp-dagger publish\n\n| Image | Status |\n|---|---|\n| kfp-api-server | published |\n"
+	apiServerDigest = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+	publishReport   = `{"title":"kfp-dagger publish-all","results":[{"image":"kfp-api-server","platforms":["linux/amd64","linux/arm64"],` +
+		`"digest":"` + apiServerDigest + `","tags":["master"],"references":[],"size_bytes":1024,"duration_seconds":3,"retries":0,"status":"published"}],"left_out":[]}`
+	buildReport = `{"title":"kfp-dagger build-all","results":[{"image":"kfp-driver","platforms":["linux/arm64"],"digest":"","tags":null,` +
+		`"references":null,"size_bytes":0,"duration_seconds":3,"retries":0,"status":"built"}],"left_out":[]}`
 )
 
 func TestRun(t *testing.T) {
@@ -106,6 +118,7 @@ func TestRun(t *testing.T) {
 		wantOutputs  map[string]string // substrings of outputs
 		wantSummary  []string          // substrings of the step summary
 		wantLog      []string          // substrings of the workflow-command log
+		noOutputs    []string          // outputs that must not be set
 	}{
 		{
 			name:  "publish-all on a push to master",
@@ -116,10 +129,11 @@ func TestRun(t *testing.T) {
 			runner: fakeRunner{gitOut: epoch, daggerOut: publishReport},
 			want: base("--version=master", "--source-date-epoch="+epoch, "publish-all",
 				"--registry=ghcr.io/kubeflow", "--username=octocat", "--password=env:KFP_REGISTRY_PASSWORD",
-				"--format=markdown", "--images=apiserver,driver", "--force=driver", "--concurrency=3"),
+				"--format=json", "--images=apiserver,driver", "--force=driver", "--concurrency=3"),
 			wantPassword: true,
-			wantOutputs:  map[string]string{"version": "master", "report": "kfp-api-server | published"},
-			wantSummary:  []string{"kfp-api-server | published"},
+			wantOutputs: map[string]string{"version": "master", "tags": "master," + sha, "report": "kfp-api-server",
+				"digests": `{"kfp-api-server":"` + apiServerDigest + `"}`, "digest-kfp-api-server": apiServerDigest},
+			wantSummary: []string{"kfp-api-server", "published"},
 		},
 		{
 			name:  "publish-all on a release tag, latest",
@@ -130,9 +144,9 @@ func TestRun(t *testing.T) {
 			runner: fakeRunner{gitOut: epoch, daggerOut: publishReport},
 			want: base("--version=2.5.0", "--source-date-epoch="+epoch, "publish-all",
 				"--registry=ghcr.io/acme", "--username=bot", "--password=env:KFP_REGISTRY_PASSWORD",
-				"--format=markdown", "--latest", "--concurrency=2"),
+				"--format=json", "--latest", "--concurrency=2"),
 			wantPassword: true,
-			wantOutputs:  map[string]string{"version": "2.5.0"},
+			wantOutputs:  map[string]string{"version": "2.5.0", "tags": "2.5.0,latest," + sha},
 		},
 		{
 			name:   "publish-all on a v-prefixed pre-release tag drops the v with a notice",
@@ -142,7 +156,7 @@ func TestRun(t *testing.T) {
 			runner: fakeRunner{gitOut: epoch, daggerOut: publishReport},
 			want: []string{"--progress=plain", "call", "-m", "github.com/kfp-dagger/kfp-dagger@v0.1.0", "--source=kfp", "--commit=" + sha, "--version=2.5.0-rc.1",
 				"--source-date-epoch=" + epoch, "publish-all", "--registry=ghcr.io/kubeflow", "--username=octocat",
-				"--password=env:KFP_REGISTRY_PASSWORD", "--format=markdown", "--concurrency=2"},
+				"--password=env:KFP_REGISTRY_PASSWORD", "--format=json", "--concurrency=2"},
 			wantPassword: true,
 			wantOutputs:  map[string]string{"version": "2.5.0-rc.1"},
 			wantLog:      []string{"::notice::tag v2.5.0-rc.1 has a leading v"},
@@ -153,7 +167,7 @@ func TestRun(t *testing.T) {
 			event:   "pull_request",
 			inputs:  map[string]string{"command": "publish-all", "password": password},
 			runner:  fakeRunner{gitOut: epoch},
-			wantErr: `publish-all publishes only a push to refs/heads/master or a release tag refs/tags/X.Y.Z, not "refs/pull/7/merge" (event pull_request)`,
+			wantErr: `GitHub event pull_request never publishes: publish-all runs on a push of master or a release tag, or by hand`,
 		},
 		{
 			name:    "publish-all on a tag that is no version is refused",
@@ -172,6 +186,14 @@ func TestRun(t *testing.T) {
 			wantErr: "publish-all needs registry credentials",
 		},
 		{
+			name:    "auto on a push to master without a password is refused",
+			ref:     "refs/heads/master",
+			event:   "push",
+			inputs:  map[string]string{},
+			runner:  fakeRunner{gitOut: epoch},
+			wantErr: "the GitHub event push runs publish-all, which needs registry credentials",
+		},
+		{
 			name:    "force as a boolean is refused: it names images",
 			ref:     "refs/heads/master",
 			event:   "push",
@@ -184,20 +206,20 @@ func TestRun(t *testing.T) {
 			ref:    "refs/pull/7/merge",
 			event:  "pull_request",
 			inputs: map[string]string{"command": "build-all", "platforms": "linux/arm64", "smoke": "true"},
-			runner: fakeRunner{gitOut: epoch, daggerOut: "## kfp-dagger build-all\n\n| kfp-driver | built |\n"},
-			want: base("--source-date-epoch="+epoch, "build-all", "--format=markdown", "--concurrency=2",
+			runner: fakeRunner{gitOut: epoch, daggerOut: buildReport},
+			want: base("--source-date-epoch="+epoch, "build-all", "--format=json", "--concurrency=2",
 				"--platforms=linux/arm64", "--smoke"),
-			wantOutputs: map[string]string{"report": "kfp-driver | built"},
-			wantSummary: []string{"kfp-driver | built"},
+			wantOutputs: map[string]string{"report": "kfp-driver"},
+			wantSummary: []string{"kfp-driver", "built"},
 		},
 		{
 			name:  "build-all with a staging registry passes the password by env",
-			ref:   "refs/pull/7/merge",
-			event: "pull_request",
+			ref:   "refs/heads/feature",
+			event: "push",
 			inputs: map[string]string{"command": "build-all", "password": password, "registry": "ghcr.io/acme/ci",
 				"images": "api-generator,release"},
-			runner: fakeRunner{gitOut: epoch, daggerOut: "## kfp-dagger build-all\n"},
-			want: base("--source-date-epoch="+epoch, "build-all", "--format=markdown", "--concurrency=2",
+			runner: fakeRunner{gitOut: epoch, daggerOut: buildReport},
+			want: base("--source-date-epoch="+epoch, "build-all", "--format=json", "--concurrency=2",
 				"--images=api-generator,release", "--registry=ghcr.io/acme/ci", "--username=octocat",
 				"--password=env:KFP_REGISTRY_PASSWORD"),
 			wantPassword: true,
@@ -237,13 +259,15 @@ func TestRun(t *testing.T) {
 		{
 			name:    "an unknown command names the valid ones",
 			ref:     "refs/heads/master",
+			event:   "push",
 			inputs:  map[string]string{"command": "deploy", "password": password},
 			runner:  fakeRunner{gitOut: epoch},
-			wantErr: `invalid command "deploy": want one of test, build-all, plan, publish-all`,
+			wantErr: `invalid command "deploy": want one of auto, test, build-all, scan-all, plan, publish-all, stage, promote`,
 		},
 		{
 			name:    "a bad boolean is an error",
 			ref:     "refs/heads/master",
+			event:   "push",
 			inputs:  map[string]string{"command": "plan", "latest": "yes"},
 			runner:  fakeRunner{gitOut: epoch},
 			wantErr: `invalid latest "yes": want true or false`,
@@ -251,6 +275,7 @@ func TestRun(t *testing.T) {
 		{
 			name:    "a bad concurrency is an error",
 			ref:     "refs/heads/master",
+			event:   "push",
 			inputs:  map[string]string{"command": "build-all", "concurrency": "0"},
 			runner:  fakeRunner{gitOut: epoch},
 			wantErr: `invalid concurrency "0"`,
@@ -258,6 +283,7 @@ func TestRun(t *testing.T) {
 		{
 			name:    "no git checkout",
 			ref:     "refs/heads/master",
+			event:   "push",
 			inputs:  map[string]string{"command": "build-all"},
 			runner:  fakeRunner{gitErr: errors.New("exit status 128")},
 			wantErr: "read the commit time of . (git log -1 --format=%ct): exit status 128: fatal: not a git repository",
@@ -271,10 +297,11 @@ func TestRun(t *testing.T) {
 				daggerStder: "1 : connect\nError: publish kfp-driver: 401 Unauthorized for user octocat token " + password + "\n"},
 			want: base("--version=master", "--source-date-epoch="+epoch, "publish-all",
 				"--registry=ghcr.io/kubeflow", "--username=octocat", "--password=env:KFP_REGISTRY_PASSWORD",
-				"--format=markdown", "--concurrency=2"),
+				"--format=json", "--concurrency=2"),
 			wantPassword: true,
 			wantErr:      "dagger call publish-all failed (exit status 1): Error: publish kfp-driver: 401 Unauthorized for user octocat token ***",
 			wantOutputs:  map[string]string{"version": "master", "report": "token ***"},
+			noOutputs:    []string{"tags", "digests"},
 			wantSummary:  []string{"## kfp-dagger publish-all failed", "401 Unauthorized"},
 		},
 	}
@@ -393,6 +420,11 @@ func TestRun(t *testing.T) {
 					t.Errorf("output %s does not contain %q; outputs:\n%s", name, want, outputs)
 				}
 			}
+			for _, name := range tc.noOutputs {
+				if strings.Contains(outputs, name+"<<") {
+					t.Errorf("output %s is set; outputs:\n%s", name, outputs)
+				}
+			}
 			for _, want := range tc.wantSummary {
 				if !strings.Contains(summary, want) {
 					t.Errorf("step summary does not contain %q; summary:\n%s", want, summary)
@@ -428,16 +460,16 @@ func readFile(t *testing.T, p string) string {
 // Without GITHUB_OUTPUT and GITHUB_STEP_SUMMARY (a run outside a workflow)
 // the report still goes to stdout and nothing panics.
 func TestRunOutsideAWorkflow(t *testing.T) {
-	env := map[string]string{"GITHUB_SHA": sha, "GITHUB_REF": "refs/heads/feature", "INPUT_COMMAND": "build-all"}
+	env := map[string]string{"GITHUB_SHA": sha, "GITHUB_REF": "refs/heads/feature", "GITHUB_EVENT_NAME": "push", "INPUT_COMMAND": "build-all"}
 	var stdout bytes.Buffer
-	runner := &fakeRunner{gitOut: epoch, daggerOut: "## kfp-dagger build-all\n"}
+	runner := &fakeRunner{gitOut: epoch, daggerOut: buildReport}
 	app := New(
 		WithAction(githubactions.New(githubactions.WithGetenv(func(k string) string { return env[k] }), githubactions.WithWriter(io.Discard))),
 		WithRunner(runner), WithEnviron(func() []string { return nil }), WithStdout(&stdout), WithStderr(io.Discard))
 	if err := app.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(stdout.String(), "## kfp-dagger build-all") {
+	if !strings.Contains(stdout.String(), `"title":"kfp-dagger build-all"`) {
 		t.Errorf("stdout = %q, want the report", stdout.String())
 	}
 }
@@ -579,9 +611,10 @@ func TestReadConfigImages(t *testing.T) {
 		},
 		{
 			name:   "defaults",
-			inputs: map[string]string{"command": "plan"},
+			inputs: map[string]string{},
 			check: func(t *testing.T, c Config) {
-				want := Config{Command: "plan", Registry: "ghcr.io/kubeflow", Username: "octocat", Source: ".", Concurrency: 2}
+				want := Config{Command: "auto", Registry: "ghcr.io/kubeflow", Username: "octocat", Source: ".", Concurrency: 2,
+					RecordsDir: "kfp-records", ScanDir: "kfp-scan"}
 				if !reflect.DeepEqual(c, want) {
 					t.Errorf("config = %+v, want %+v", c, want)
 				}
@@ -607,34 +640,8 @@ func TestReadConfigImages(t *testing.T) {
 // TestRunSince: with the since input, the action lists the files changed on
 // a real git history since the merge base and hands them to --changed.
 func TestRunSince(t *testing.T) {
-	repo := t.TempDir()
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=master"}, args...)...)
-		cmd.Dir = repo
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	write := func(rel, content string) {
-		t.Helper()
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(repo, rel)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(repo, rel), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("go.mod", "module x\n")
-	write("frontend/src/app.js", "1\n")
-	git("init", "-q")
-	git("add", "-A")
-	git("commit", "-q", "-m", "base")
-	git("checkout", "-q", "-b", "pr")
-	write("frontend/src/app.js", "2\n")
-	git("commit", "-q", "-am", "frontend change")
-
-	env := map[string]string{"GITHUB_SHA": sha, "GITHUB_REF": "refs/pull/1/merge", "GITHUB_EVENT_NAME": "pull_request",
+	repo, _ := gitHistory(t)
+	env := map[string]string{"GITHUB_SHA": sha, "GITHUB_REF": "refs/heads/pr", "GITHUB_EVENT_NAME": "push",
 		"INPUT_COMMAND": "plan", "INPUT_SOURCE": repo, "INPUT_SINCE": "master"}
 	var log bytes.Buffer
 	runner := &fakeRunner{gitOut: epoch, daggerOut: "plan\n"}
@@ -668,7 +675,7 @@ func TestRunSince(t *testing.T) {
 	// since on publish-all is refused: a publish covers every image.
 	if _, err := readConfig(func(k string) string {
 		return map[string]string{"command": "publish-all", "since": "master", "password": "x"}[k]
-	}, "octocat"); err == nil || !strings.Contains(err.Error(), "input since applies to build-all, plan and test, not publish-all") {
+	}, "octocat"); err == nil || !strings.Contains(err.Error(), "input since applies to build-all, scan-all, plan and test, not publish-all") {
 		t.Errorf("since with publish-all: %v", err)
 	}
 }

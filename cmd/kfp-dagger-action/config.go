@@ -7,25 +7,32 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/kfp-dagger/kfp-dagger/internal/catalog"
 )
 
-// Commands are the kfp functions the action runs, in the order errors name them.
-var Commands = []string{"test", "build-all", "plan", "publish-all"}
+// Commands are what the command input accepts, in the order errors name
+// them: auto lets the event decide (see decide), the others are kfp
+// functions.
+var Commands = []string{"auto", "test", "build-all", "scan-all", "plan", "publish-all", "stage", "promote"}
 
 const (
 	defaultRegistry    = "ghcr.io/kubeflow"
 	defaultSource      = "."
 	defaultConcurrency = 2
+	defaultRecordsDir  = "kfp-records"
+	defaultScanDir     = "kfp-scan"
 	// PasswordEnv is the child environment variable that carries the
 	// registry password; dagger reads it as a Secret through env:.
 	PasswordEnv = "KFP_REGISTRY_PASSWORD"
 	// passwordInput is the environment variable GitHub sets for the
 	// password input; it is kept out of the child's environment.
 	passwordInput = "INPUT_PASSWORD"
+	// passwordVar is the same input on GitLab and other CIs.
+	passwordVar = "KFP_PASSWORD"
 )
 
 // Config is the action's inputs.
@@ -45,6 +52,14 @@ type Config struct {
 	// Since is a git ref: build-all, plan and test then select only what
 	// the files changed since its merge base with HEAD reach.
 	Since string
+	// Records are the records.json files of stage runs, for promote.
+	Records []string
+	// RecordsDir is where stage exports records.json and stage.md.
+	RecordsDir string
+	// ScanDir is where scan-all exports its reports (SARIF included).
+	ScanDir string
+	// DryRun prints the dagger calls and runs none.
+	DryRun bool
 	// Notices are input fixes worth telling the user about.
 	Notices []string
 }
@@ -53,14 +68,17 @@ type Config struct {
 // used when the username input is empty.
 func readConfig(input func(string) string, actor string) (Config, error) {
 	c := Config{
-		Command:  input("command"),
-		Registry: orDefault(input("registry"), defaultRegistry),
-		Username: orDefault(input("username"), actor),
-		Password: input("password"),
-		Source:   orDefault(input("source"), defaultSource),
-		Module:   input("module"),
-		Images:   splitList(input("images")),
-		Since:    strings.TrimSpace(input("since")),
+		Command:    orDefault(input("command"), "auto"),
+		Registry:   orDefault(input("registry"), defaultRegistry),
+		Username:   orDefault(input("username"), actor),
+		Password:   input("password"),
+		Source:     orDefault(input("source"), defaultSource),
+		Module:     input("module"),
+		Images:     splitList(input("images")),
+		Since:      strings.TrimSpace(input("since")),
+		Records:    splitList(input("records")),
+		RecordsDir: orDefault(input("records-dir"), defaultRecordsDir),
+		ScanDir:    orDefault(input("scan-dir"), defaultScanDir),
 	}
 	if !validCommand(c.Command) {
 		return c, fmt.Errorf("invalid command %q: want one of %s", c.Command, strings.Join(Commands, ", "))
@@ -82,24 +100,27 @@ func readConfig(input func(string) string, actor string) (Config, error) {
 			return c, err
 		}
 	}
-	if c.Since != "" && c.Command != "build-all" && c.Command != "plan" && c.Command != "test" {
-		return c, fmt.Errorf("input since applies to build-all, plan and test, not %s: a publish covers every image", c.Command)
+	if c.Since != "" && !slices.Contains([]string{"auto", "build-all", "scan-all", "plan", "test"}, c.Command) {
+		return c, fmt.Errorf("input since applies to build-all, scan-all, plan and test, not %s: a publish covers every image", c.Command)
 	}
-	if c.Force = splitList(input("force")); len(c.Force) > 0 && c.Command != "publish-all" {
-		return c, fmt.Errorf("input force applies only to publish-all, not %s", c.Command)
+	if c.Force = splitList(input("force")); len(c.Force) > 0 && !slices.Contains([]string{"auto", "publish-all", "promote"}, c.Command) {
+		return c, fmt.Errorf("input force applies only to publish-all and promote, not %s", c.Command)
+	}
+	if len(c.Records) > 0 && c.Command != "promote" {
+		return c, fmt.Errorf("input records applies only to promote, not %s", c.Command)
 	}
 	for _, f := range c.Force {
 		if f == "true" || f == "false" {
 			return c, fmt.Errorf("input force names the images whose release tags may move, e.g. apiserver,driver; not %q", f)
 		}
 	}
-	if c.Platforms = splitList(input("platforms")); len(c.Platforms) > 0 && c.Command != "build-all" {
-		return c, fmt.Errorf("input platforms applies only to build-all, not %s", c.Command)
+	if c.Platforms = splitList(input("platforms")); len(c.Platforms) > 0 && !slices.Contains([]string{"auto", "build-all", "scan-all", "stage"}, c.Command) {
+		return c, fmt.Errorf("input platforms applies only to build-all, scan-all, stage and auto on a change, not %s", c.Command)
 	}
 	for _, b := range []struct {
 		name string
 		dst  *bool
-	}{{"latest", &c.Latest}, {"smoke", &c.Smoke}} {
+	}{{"latest", &c.Latest}, {"smoke", &c.Smoke}, {"dry-run", &c.DryRun}} {
 		if *b.dst, err = parseBool(b.name, input(b.name)); err != nil {
 			return c, err
 		}
@@ -112,8 +133,11 @@ func readConfig(input func(string) string, actor string) (Config, error) {
 		}
 		c.Concurrency = n
 	}
-	if c.Command == "publish-all" && (c.Username == "" || c.Password == "") {
-		return c, fmt.Errorf("publish-all needs registry credentials: set the username and password inputs")
+	if slices.Contains(publishing, c.Command) && (c.Username == "" || c.Password == "") {
+		return c, fmt.Errorf("%s needs registry credentials: set the username and password inputs", c.Command)
+	}
+	if c.Command == "promote" && len(c.Records) == 0 && !c.Latest {
+		return c, fmt.Errorf("promote needs the records input (the records.json of each stage job), or latest to retag a release")
 	}
 	return c, nil
 }
@@ -230,61 +254,98 @@ func resolveVersion(ref string) (Version, error) {
 	return Version{}, nil
 }
 
-// daggerArgs is the argv of the dagger call, without the program name. It
-// never contains the password: publish-all and build-all read it from
-// PasswordEnv. changedFile, when set, lists the changed files (--changed).
-func daggerArgs(c Config, commit, version string, epoch int64, resultsDir, changedFile string) []string {
+// daggerArgs is the argv of the dagger call of one step, without the
+// program name. It never contains the password: the calls that need it read
+// it from PasswordEnv. changedFile, when set, lists the changed files
+// (--changed).
+func daggerArgs(c Config, s Step, commit string, epoch int64, resultsDir, changedFile string) []string {
 	args := []string{"--progress=plain", "call"}
 	if c.Module != "" {
 		args = append(args, "-m", c.Module)
 	}
 	args = append(args, "--source="+c.Source, "--commit="+commit)
-	if version != "" {
-		args = append(args, "--version="+version)
+	if s.Version != "" {
+		args = append(args, "--version="+s.Version)
 	}
 	if changedFile != "" {
 		args = append(args, "--changed="+changedFile)
 	}
-	args = append(args, "--source-date-epoch="+strconv.FormatInt(epoch, 10), c.Command)
+	args = append(args, "--source-date-epoch="+strconv.FormatInt(epoch, 10), s.Command)
 	images := func() {
 		if len(c.Images) > 0 {
 			args = append(args, "--images="+strings.Join(c.Images, ","))
 		}
 	}
-	concurrency := "--concurrency=" + strconv.Itoa(c.Concurrency)
-	switch c.Command {
-	case "test":
-		args = append(args, "--component=all", concurrency, "--ignore-failures", "export", "--path="+resultsDir)
-	case "build-all":
-		args = append(args, "--format=markdown", concurrency)
-		images()
+	platforms := func() {
 		if len(c.Platforms) > 0 {
 			args = append(args, "--platforms="+strings.Join(c.Platforms, ","))
 		}
-		if c.Smoke {
+	}
+	credentials := func() {
+		args = append(args, "--registry="+c.Registry, "--username="+c.Username, "--password=env:"+PasswordEnv)
+	}
+	// kfp-release is built FROM a kfp-api-generator pushed first; that needs
+	// a registry with credentials, so build-all and scan-all pass one only
+	// when they have them.
+	dependencyRegistry := func() {
+		if c.Password != "" {
+			credentials()
+		}
+	}
+	concurrency := "--concurrency=" + strconv.Itoa(c.Concurrency)
+	switch s.Command {
+	case "test":
+		args = append(args, "--component=all", concurrency, "--ignore-failures", "export", "--path="+resultsDir)
+	case "build-all":
+		args = append(args, "--format=json", concurrency)
+		images()
+		platforms()
+		if s.Smoke {
 			args = append(args, "--smoke")
 		}
-		// kfp-release is built FROM a kfp-api-generator pushed first; that
-		// needs a registry with credentials, so only pass one that has them.
-		if c.Password != "" {
-			args = append(args, "--registry="+c.Registry, "--username="+c.Username, "--password=env:"+PasswordEnv)
-		}
+		dependencyRegistry()
+	case "scan-all":
+		args = append(args, "--fail-on-findings=false", concurrency)
+		images()
+		platforms()
+		dependencyRegistry()
+		args = append(args, "export", "--path="+c.ScanDir)
 	case "plan":
 		args = append(args, "--registry="+c.Registry, "--format=text")
 		images()
-		if c.Latest {
+		if s.Latest {
 			args = append(args, "--latest")
 		}
 	case "publish-all":
-		args = append(args, "--registry="+c.Registry, "--username="+c.Username, "--password=env:"+PasswordEnv, "--format=markdown")
+		credentials()
+		args = append(args, "--format=json")
 		images()
-		if c.Latest {
+		if s.Latest {
 			args = append(args, "--latest")
 		}
 		if len(c.Force) > 0 {
 			args = append(args, "--force="+strings.Join(c.Force, ","))
 		}
 		args = append(args, concurrency)
+	case "stage":
+		credentials()
+		images()
+		platforms()
+		args = append(args, concurrency, "export", "--path="+c.RecordsDir)
+	case "promote":
+		credentials()
+		for _, r := range c.Records {
+			args = append(args, "--records="+r)
+		}
+		if s.Latest {
+			args = append(args, "--latest")
+		}
+		if len(c.Records) == 0 {
+			images() // --latest without records retags these
+		}
+		if len(c.Force) > 0 {
+			args = append(args, "--force="+strings.Join(c.Force, ","))
+		}
 	}
 	return args
 }

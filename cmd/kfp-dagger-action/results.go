@@ -56,3 +56,31 @@ func readTestResults(dir string) (string, error) {
 	}
 	return md.String(), errors.New("tests failed: " + strings.Join(failing, "; "))
 }
+
+// failingTest is one failed test of one component.
+type failingTest struct{ component, test string }
+
+// failingTests lists the failed tests summary.json in dir names, for
+// annotations; a component that failed without naming a test is listed once
+// with the test "(unnamed)". Unreadable results list nothing: readTestResults
+// reports those.
+func failingTests(dir string) []failingTest {
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		return nil
+	}
+	var sums []TestSummary
+	if json.Unmarshal(b, &sums) != nil {
+		return nil
+	}
+	var out []failingTest
+	for _, s := range sums {
+		for _, t := range s.FailedTests {
+			out = append(out, failingTest{s.Component, t})
+		}
+		if s.Failed > 0 && len(s.FailedTests) == 0 {
+			out = append(out, failingTest{s.Component, "(unnamed)"})
+		}
+	}
+	return out
+}
