@@ -87,9 +87,9 @@ func TestCheckFindsDisagreements(t *testing.T) {
 }
 
 var (
-	// workflowDaggerVersion matches the dagger CLI version a workflow or
-	// the setup-dagger action asks for.
-	workflowDaggerVersion = regexp.MustCompile(`^\s*(?:version|default):\s*"?v?([0-9]+\.[0-9]+\.[0-9]+)"?\s*$`)
+	// workflowDaggerVersion matches the dagger CLI version a workflow,
+	// action.yml or .gitlab-ci.yml asks for.
+	workflowDaggerVersion = regexp.MustCompile(`^\s*(?:version|default|DAGGER_VERSION):\s*"?v?([0-9]+\.[0-9]+\.[0-9]+)"?\s*$`)
 	// moduleDefault matches a +default value that names an image.
 	moduleDefault = regexp.MustCompile(`\+default="([^"]*[/:][^"]*:[^"]+)"`)
 	// toolRef matches a Trivy or cosign image reference anywhere in Go code.
@@ -121,7 +121,8 @@ func check(t *testing.T, root string, p Pins) []string {
 
 	walk(t, root, func(rel string, lines []string) {
 		switch {
-		case strings.HasPrefix(rel, ".github/") && (strings.HasSuffix(rel, ".yml") || strings.HasSuffix(rel, ".yaml")):
+		case strings.HasPrefix(rel, ".github/") && (strings.HasSuffix(rel, ".yml") || strings.HasSuffix(rel, ".yaml")) ||
+			rel == "action.yml" || rel == ".gitlab-ci.yml":
 			for i, l := range lines {
 				if m := workflowDaggerVersion.FindStringSubmatch(l); m != nil && "v"+m[1] != p["DAGGER_VERSION"] {
 					add("%s:%d: dagger version %q, versions.env DAGGER_VERSION %q", rel, i+1, m[1], p["DAGGER_VERSION"])
