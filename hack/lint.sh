@@ -48,7 +48,7 @@ lint_go() {
 
 lint_shell() {
   need_shellcheck
-  local scripts=(hack/*.sh .ci/run)
+  local scripts=(hack/*.sh .ci/run kfp-dagger-ci.sh)
   echo "--- shellcheck $(shellcheck --version | sed -n 's/^version: //p') (${#scripts[@]} scripts)"
   shellcheck -x "${scripts[@]}"
 }
