@@ -256,7 +256,7 @@ func (a *App) runStep(ctx context.Context, cfg Config, s Step, epoch int64, dige
 			rep = a.failureReport(s.Command, out.String(), errTail.String())
 		}
 		for _, f := range failingTests(a.resultsDir) {
-			a.errorf("kfp-dagger test "+f.component, "%s failed", f.test)
+			a.annotate(annotation{Title: "kfp-dagger test " + f.component, Message: f.test + " failed"})
 		}
 		return rep, err
 	case "build-all", "publish-all":
@@ -272,6 +272,13 @@ func (a *App) runStep(ctx context.Context, cfg Config, s Step, epoch int64, dige
 		md, err := os.ReadFile(filepath.Join(cfg.ScanDir, "summary.md"))
 		if err != nil {
 			return "", fmt.Errorf("scan-all: read the summary: %w", err)
+		}
+		notes, err := scanAnnotations(cfg.ScanDir, cfg.Source)
+		if err != nil {
+			return "", fmt.Errorf("scan-all: %w", err)
+		}
+		for _, n := range notes {
+			a.annotate(n)
 		}
 		return "## kfp-dagger scan-all\n\n" + string(md), nil
 	case "stage":
@@ -430,13 +437,22 @@ func (a *App) info(format string, v ...any) {
 	fmt.Fprintf(a.stderr, format+"\n", v...)
 }
 
-// errorf annotates an error with a title.
-func (a *App) errorf(title, format string, v ...any) {
+// annotate reports an error annotation: on GitHub at its file (line 1,
+// which GitHub needs to place it), elsewhere as a plain line.
+func (a *App) annotate(n annotation) {
 	if a.ci.github {
-		a.action.WithFieldsMap(map[string]string{"title": title}).Errorf(format, v...)
+		fields := map[string]string{"title": n.Title}
+		if n.File != "" {
+			fields["file"], fields["line"] = n.File, "1"
+		}
+		a.action.WithFieldsMap(fields).Errorf("%s", n.Message)
 		return
 	}
-	fmt.Fprintf(a.stderr, "kfp-dagger: error: %s: "+format+"\n", append([]any{title}, v...)...)
+	where := ""
+	if n.File != "" {
+		where = n.File + ": "
+	}
+	fmt.Fprintf(a.stderr, "kfp-dagger: error: %s%s: %s\n", where, n.Title, n.Message)
 }
 
 func (a *App) group(title string) {

@@ -40,6 +40,7 @@ type fakeRunner struct {
 	daggerErr   error
 	daggerStder string
 	summary     string // summary.json written on export
+	scanSummary string // summary.json written by scan-all
 }
 
 func (f *fakeRunner) Run(_ context.Context, name string, args []string, env []string, stdout, stderr io.Writer) error {
@@ -60,7 +61,10 @@ func (f *fakeRunner) Run(_ context.Context, name string, args []string, env []st
 			}
 			// What test, scan-all and stage export.
 			files := map[string]string{"summary.md": "| image | verdict |\n", "stage.md": "| image | platform |\n", "records.json": "[]\n"}
-			if f.summary != "" {
+			switch {
+			case slices.Contains(args, "scan-all"):
+				files["summary.json"] = orDefault(f.scanSummary, `{"threshold":"HIGH","results":[]}`)
+			case f.summary != "":
 				files["summary.json"] = f.summary
 			}
 			if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -58,6 +58,9 @@ type Config struct {
 	RecordsDir string
 	// ScanDir is where scan-all exports its reports (SARIF included).
 	ScanDir string
+	// RegistryTunnel, e.g. tcp://localhost:5000, reaches a registry on the
+	// host's loopback from the module (publish-all, stage, promote).
+	RegistryTunnel string
 	// DryRun prints the dagger calls and runs none.
 	DryRun bool
 	// Notices are input fixes worth telling the user about.
@@ -105,6 +108,9 @@ func readConfig(input func(string) string, actor string) (Config, error) {
 	}
 	if c.Force = splitList(input("force")); len(c.Force) > 0 && !slices.Contains([]string{"auto", "publish-all", "promote"}, c.Command) {
 		return c, fmt.Errorf("input force applies only to publish-all and promote, not %s", c.Command)
+	}
+	if c.RegistryTunnel != "" && !strings.HasPrefix(c.RegistryTunnel, "tcp://") {
+		return c, fmt.Errorf("invalid registry-tunnel %q: want tcp://HOST:PORT, e.g. tcp://localhost:5000", c.RegistryTunnel)
 	}
 	if len(c.Records) > 0 && c.Command != "promote" {
 		return c, fmt.Errorf("input records applies only to promote, not %s", c.Command)
@@ -284,6 +290,11 @@ func daggerArgs(c Config, s Step, commit string, epoch int64, resultsDir, change
 	credentials := func() {
 		args = append(args, "--registry="+c.Registry, "--username="+c.Username, "--password=env:"+PasswordEnv)
 	}
+	tunnel := func() {
+		if c.RegistryTunnel != "" {
+			args = append(args, "--registry-tunnel="+c.RegistryTunnel)
+		}
+	}
 	// kfp-release is built FROM a kfp-api-generator pushed first; that needs
 	// a registry with credentials, so build-all and scan-all pass one only
 	// when they have them.
@@ -318,6 +329,7 @@ func daggerArgs(c Config, s Step, commit string, epoch int64, resultsDir, change
 		}
 	case "publish-all":
 		credentials()
+		tunnel()
 		args = append(args, "--format=json")
 		images()
 		if s.Latest {
@@ -329,11 +341,13 @@ func daggerArgs(c Config, s Step, commit string, epoch int64, resultsDir, change
 		args = append(args, concurrency)
 	case "stage":
 		credentials()
+		tunnel()
 		images()
 		platforms()
 		args = append(args, concurrency, "export", "--path="+c.RecordsDir)
 	case "promote":
 		credentials()
+		tunnel()
 		for _, r := range c.Records {
 			args = append(args, "--records="+r)
 		}

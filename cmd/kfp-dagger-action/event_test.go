@@ -187,3 +187,38 @@ func writeIn(t *testing.T, dir, rel, content string) {
 		t.Fatal(err)
 	}
 }
+
+// A blocked or unscanned image is annotated at its Dockerfile; a passing one
+// is not.
+func TestScanAnnotations(t *testing.T) {
+	repo, _ := gitHistory(t)
+	dir := t.TempDir()
+	env := map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_SHA": sha, "GITHUB_REF": "refs/heads/feature", "GITHUB_EVENT_NAME": "push",
+		"INPUT_COMMAND": "scan-all", "INPUT_SOURCE": repo, "INPUT_SCAN-DIR": filepath.Join(dir, "scan"),
+	}
+	scan := `{"threshold":"HIGH","results":[
+ {"image":"kfp-driver","platform":"linux/amd64","status":"blocked","threshold":"HIGH","findings":[
+  {"id":"CVE-2026-0001","severity":"CRITICAL","package":"openssl","installed":"3.0.1","fixed":"3.0.9","target":"debian"}]},
+ {"image":"kfp-frontend","platform":"linux/arm64","status":"error","threshold":"HIGH","findings":[],"reason":"build failed"},
+ {"image":"kfp-launcher","platform":"linux/amd64","status":"passed","threshold":"HIGH","findings":[]}]}`
+	runner := &fakeRunner{gitOut: epoch, scanSummary: scan}
+	var log bytes.Buffer
+	app := New(
+		WithAction(githubactions.New(githubactions.WithGetenv(func(k string) string { return env[k] }), githubactions.WithWriter(&log))),
+		WithRunner(runner), WithEnviron(func() []string { return nil }), WithStdout(io.Discard), WithStderr(io.Discard))
+	if err := app.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"::error file=" + repo + "/backend/Dockerfile.driver,line=1,title=kfp-dagger scan kfp-driver linux/amd64::1 findings at or above HIGH: CVE-2026-0001 CRITICAL openssl 3.0.1 (fixed in 3.0.9)",
+		"::error file=" + repo + "/frontend/Dockerfile,line=1,title=kfp-dagger scan kfp-frontend linux/arm64::not scanned: build failed",
+	} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, log.String())
+		}
+	}
+	if strings.Contains(log.String(), "kfp-launcher") {
+		t.Errorf("a passing image is annotated:\n%s", log.String())
+	}
+}

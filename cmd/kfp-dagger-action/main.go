@@ -36,8 +36,8 @@
 //
 // Inputs (see action.yml for each one's meaning): command, source,
 // registry, username, password, images, exclude, platforms, smoke, latest,
-// force, concurrency, since, records, records-dir, scan-dir, dry-run,
-// module. The password reaches dagger only as the child environment
+// force, concurrency, since, registry-tunnel, records, records-dir,
+// scan-dir, dry-run, module. The password reaches dagger only as the child environment
 // variable KFP_REGISTRY_PASSWORD, which the module reads as a Secret.
 //
 // Outputs: report; for publishing runs version and, once they succeeded,

@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/kfp-dagger/kfp-dagger/internal/catalog"
+	"github.com/kfp-dagger/kfp-dagger/internal/vulnscan"
 )
 
 // TestSummary is one component's entry in the summary.json that `kfp test`
@@ -83,4 +87,53 @@ func failingTests(dir string) []failingTest {
 		}
 	}
 	return out
+}
+
+// annotation is one error annotation: at a file when File is set.
+type annotation struct {
+	File, Title, Message string
+}
+
+// scanAnnotations reads the summary.json scan-all exported to dir and
+// returns one annotation per image and platform that did not pass, at the
+// image's Dockerfile (under source, as the workflow's checkout has it).
+func scanAnnotations(dir, source string) ([]annotation, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		return nil, fmt.Errorf("read the scan results: %w", err)
+	}
+	var sum vulnscan.Summary
+	if err := json.Unmarshal(b, &sum); err != nil {
+		return nil, fmt.Errorf("read the scan results: %s: %w", filepath.Join(dir, "summary.json"), err)
+	}
+	var out []annotation
+	for _, r := range sum.Results {
+		if r.Status == vulnscan.Passed {
+			continue
+		}
+		a := annotation{Title: fmt.Sprintf("kfp-dagger scan %s %s", r.Image, r.Platform)}
+		if img, err := catalog.Builtin().Lookup(r.Image); err == nil {
+			a.File = path.Join(filepath.ToSlash(source), img.Dockerfile)
+		}
+		if r.Status != vulnscan.Blocked {
+			a.Message = fmt.Sprintf("not scanned: %s", r.Reason)
+			out = append(out, a)
+			continue
+		}
+		var ids []string
+		for i, f := range r.Findings {
+			if i == 5 {
+				ids = append(ids, fmt.Sprintf("and %d more", len(r.Findings)-5))
+				break
+			}
+			fix := "no fix yet"
+			if f.Fixed != "" {
+				fix = "fixed in " + f.Fixed
+			}
+			ids = append(ids, fmt.Sprintf("%s %s %s %s (%s)", f.ID, f.Severity, f.Package, f.Installed, fix))
+		}
+		a.Message = fmt.Sprintf("%d findings at or above %s: %s", len(r.Findings), r.Threshold, strings.Join(ids, "; "))
+		out = append(out, a)
+	}
+	return out, nil
 }
