@@ -183,10 +183,12 @@ func (m *Kfp) stage(ctx context.Context, reg release.Registry, p publisher, jobs
 	for i := range jobs {
 		var err error
 		if jobs[i].staged, err = m.stagedDigest(ctx, reg, p.registry, jobs[i]); err != nil {
-			// the registry cannot say: fail closed, before any build or write
+			// the registry cannot say: fail closed, before any build or write;
+			// the error is this job's, the others are held back by it
 			for k := range errs {
-				errs[k] = err
+				errs[k] = errNotPushed
 			}
+			errs[i] = err
 			return errs
 		}
 		if jobs[i].staged == (v1.Hash{}) {
