@@ -306,7 +306,17 @@ func (m *Kfp) ScanAll(
 			}
 		}
 	}
-	if len(first)+len(later) == 0 {
+	switch {
+	case len(sel) == 0 && m.SelectChanged:
+		// The change reaches no image: nothing to scan, and nothing failed.
+		sum := vulnscan.Summary{Threshold: o.threshold.String()}
+		js, err := sum.JSON()
+		if err != nil {
+			return nil, err
+		}
+		return dag.Directory().WithNewFile("summary.md", sum.Markdown()+"\nThe change reaches no image: nothing to scan.\n").
+			WithNewFile("summary.json", string(js)+"\n"), nil
+	case len(first)+len(later) == 0:
 		return nil, errors.New("scan-all: no image ships any of the requested platforms")
 	}
 	db, err := o.db(ctx)

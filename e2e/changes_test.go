@@ -126,6 +126,12 @@ func TestChangeSelection(t *testing.T) {
 	if xmls, _ := filepath.Glob(filepath.Join(out, "*.xml")); len(xmls) != 0 {
 		t.Errorf("test after a README change ran suites: %v", xmls)
 	}
+	// A pull request that touches no image passes its scan: nothing to scan.
+	scanned := t.TempDir()
+	e.dagger(t, src, "--changed="+file, "scan-all", "export", "--path="+scanned).mustSucceed(t)
+	if md, err := os.ReadFile(filepath.Join(scanned, "summary.md")); err != nil || !strings.Contains(string(md), "The change reaches no image: nothing to scan.") {
+		t.Errorf("scan-all after a README change: %v\n%s", err, md)
+	}
 
 	bad := filepath.Join(t.TempDir(), "bad.txt")
 	if err := os.WriteFile(bad, []byte("../etc/passwd\n"), 0o644); err != nil {
