@@ -568,15 +568,21 @@ func readRecords(ctx context.Context, files []*dagger.File) ([]release.Record, e
 	return out, nil
 }
 
+// stagedContainer is a staged platform image, pulled by digest with the
+// registry's credentials: what verify checks run.
+func stagedContainer(repository, registry, username string, password *dagger.Secret, platform string, digest v1.Hash) *dagger.Container {
+	c := dag.Container(dagger.ContainerOpts{Platform: dagger.Platform(platform)})
+	if username != "" && password != nil {
+		c = c.WithRegistryAuth(registryHost(registry), username, password)
+	}
+	return c.From(repository + "@" + digest.String())
+}
+
 // smokeCheck runs a staged platform image, by digest, with --version and
 // checks that it reports the platform's architecture.
 func (m *Kfp) smokeCheck(repository, registry, username string, password *dagger.Secret) release.Check {
 	return func(ctx context.Context, image, platform string, digest v1.Hash) error {
-		c := dag.Container(dagger.ContainerOpts{Platform: dagger.Platform(platform)})
-		if username != "" && password != nil {
-			c = c.WithRegistryAuth(registryHost(registry), username, password)
-		}
-		out, err := c.From(repository+"@"+digest.String()).
+		out, err := stagedContainer(repository, registry, username, password, platform, digest).
 			WithExec([]string{"--version"}, dagger.ContainerWithExecOpts{UseEntrypoint: true}).Stdout(ctx)
 		if err != nil {
 			return fmt.Errorf("smoke run of %s --version: %w", image, oneLine(err))

@@ -526,11 +526,7 @@ func (m *Kfp) scanCheck(repository, registry, username string, password *dagger.
 		if err != nil {
 			return err
 		}
-		c := dag.Container(dagger.ContainerOpts{Platform: dagger.Platform(platform)})
-		if username != "" && password != nil {
-			c = c.WithRegistryAuth(registryHost(registry), username, password)
-		}
-		s, err := o.scanContainer(ctx, c.From(repository+"@"+digest.String()), db, image+" "+platform)
+		s, err := o.scanContainer(ctx, stagedContainer(repository, registry, username, password, platform, digest), db, image+" "+platform)
 		if err != nil {
 			return err
 		}
