@@ -88,7 +88,7 @@ func Open(env Envelope, key crypto.PublicKey) (Statement, error) {
 	if err := json.Unmarshal(payload, &st); err != nil {
 		return Statement{}, fmt.Errorf("payload is not an in-toto statement: %w", err)
 	}
-	if st.Type != StatementType {
+	if st.Type != StatementType && st.Type != StatementTypeV01 {
 		return Statement{}, fmt.Errorf("statement type %q, want %s", st.Type, StatementType)
 	}
 	return st, nil

@@ -13,11 +13,14 @@ import (
 
 // The types of statements and predicates this package makes and reads.
 const (
-	StatementType  = "https://in-toto.io/Statement/v1"
-	ProvenanceType = "https://slsa.dev/provenance/v1"
-	SPDXType       = "https://spdx.dev/Document"
-	VulnType       = "https://cosign.sigstore.dev/attestation/vuln/v1"
-	SmokeType      = "https://kfp-dagger.dev/attestation/smoke/v1"
+	StatementType = "https://in-toto.io/Statement/v1"
+	// StatementTypeV01 is what cosign v3's attest writes (protojson of the
+	// in-toto v0.1 statement); Open accepts both.
+	StatementTypeV01 = "https://in-toto.io/Statement/v0.1"
+	ProvenanceType   = "https://slsa.dev/provenance/v1"
+	SPDXType         = "https://spdx.dev/Document"
+	VulnType         = "https://cosign.sigstore.dev/attestation/vuln/v1"
+	SmokeType        = "https://kfp-dagger.dev/attestation/smoke/v1"
 	// BuildType names how kfp-dagger builds an image; its external
 	// parameters are [ExternalParameters].
 	BuildType = "https://kfp-dagger.dev/buildtypes/kfp-image/v1"
