@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
@@ -92,4 +93,27 @@ func Open(env Envelope, key crypto.PublicKey) (Statement, error) {
 		return Statement{}, fmt.Errorf("statement type %q, want %s", st.Type, StatementType)
 	}
 	return st, nil
+}
+
+// Seal signs a statement into a DSSE envelope the way cosign does: ECDSA
+// signers sign SHA-256 of the PAE (ASN.1), ed25519 signs the PAE itself.
+// kfp-dagger signs with cosign; Seal is for tests and for signers that hold
+// their key elsewhere (a KMS behind crypto.Signer).
+func Seal(st Statement, signer crypto.Signer) (Envelope, error) {
+	payload, err := json.Marshal(st)
+	if err != nil {
+		return Envelope{}, err
+	}
+	pae := PAE(PayloadType, payload)
+	msg, opts := pae, crypto.SignerOpts(crypto.Hash(0))
+	if _, ok := signer.Public().(ed25519.PublicKey); !ok {
+		d := sha256.Sum256(pae)
+		msg, opts = d[:], crypto.SHA256
+	}
+	sig, err := signer.Sign(rand.Reader, msg, opts)
+	if err != nil {
+		return Envelope{}, fmt.Errorf("sign the statement: %w", err)
+	}
+	return Envelope{PayloadType: PayloadType, Payload: base64.StdEncoding.EncodeToString(payload),
+		Signatures: []Signature{{Sig: base64.StdEncoding.EncodeToString(sig)}}}, nil
 }

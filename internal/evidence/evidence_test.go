@@ -1,10 +1,12 @@
 package evidence
 
 import (
+	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -42,21 +44,14 @@ func record(t *testing.T) release.Record {
 	}
 }
 
-// seal signs a statement into a DSSE envelope as cosign does: ECDSA P-256
-// over SHA-256 of the PAE, ASN.1.
+// seal is Seal, failing the test on error.
 func seal(t *testing.T, st Statement, key *ecdsa.PrivateKey) Envelope {
 	t.Helper()
-	payload, err := json.Marshal(st)
+	env, err := Seal(st, key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := sha256.Sum256(PAE(PayloadType, payload))
-	sig, err := ecdsa.SignASN1(rand.Reader, key, d[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return Envelope{PayloadType: PayloadType, Payload: base64.StdEncoding.EncodeToString(payload),
-		Signatures: []Signature{{Sig: base64.StdEncoding.EncodeToString(sig)}}}
+	return env
 }
 
 // evidence is the full, passing set of statements for record(t).
@@ -242,4 +237,27 @@ func mustDecode(t *testing.T, s string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// Seal and Open agree for every key type Open accepts.
+func TestSealOpenKeyTypes(t *testing.T) {
+	st := evidence(t, record(t))[0]
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	edPub, ed, _ := ed25519.GenerateKey(rand.Reader)
+	rs, _ := rsa.GenerateKey(rand.Reader, 2048)
+	for _, k := range []struct {
+		signer crypto.Signer
+		public crypto.PublicKey
+	}{{ec, &ec.PublicKey}, {ed, edPub}, {rs, &rs.PublicKey}} {
+		env, err := Seal(st, k.signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := Open(env, k.public); err != nil || got.PredicateType != ProvenanceType {
+			t.Errorf("%T: Open = %v, %v", k.signer, got.PredicateType, err)
+		}
+		if _, err := Open(env, &ec.PublicKey); k.signer != crypto.Signer(ec) && err == nil {
+			t.Errorf("%T: an envelope opened with another key", k.signer)
+		}
+	}
 }
