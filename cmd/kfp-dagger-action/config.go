@@ -82,6 +82,8 @@ func readConfig(input func(string) string, actor string) (Config, error) {
 		Records:    splitList(input("records")),
 		RecordsDir: orDefault(input("records-dir"), defaultRecordsDir),
 		ScanDir:    orDefault(input("scan-dir"), defaultScanDir),
+		// a registry on the runner's loopback (self-hosted runners, tests)
+		RegistryTunnel: strings.TrimSpace(input("registry-tunnel")),
 	}
 	if !validCommand(c.Command) {
 		return c, fmt.Errorf("invalid command %q: want one of %s", c.Command, strings.Join(Commands, ", "))
