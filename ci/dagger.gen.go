@@ -1258,6 +1258,76 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Kfp).Verify(&parent, ctx, ref, publicKey, tlog, certificateIdentity, certificateIdentityRegexp, certificateOidcIssuer, username, password, registryTunnel, cosignImage)
+		case "VerifyRelease":
+			var parent Kfp
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var registry string
+			if inputArgs["registry"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["registry"]), &registry)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registry", err))
+				}
+			}
+			var publicKey *dagger.File
+			if inputArgs["publicKey"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["publicKey"]), &publicKey)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg publicKey", err))
+				}
+			}
+			var images []string
+			if inputArgs["images"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["images"]), &images)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg images", err))
+				}
+			}
+			var scan bool
+			if inputArgs["scan"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["scan"]), &scan)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg scan", err))
+				}
+			}
+			var username string
+			if inputArgs["username"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg username", err))
+				}
+			}
+			var password *dagger.Secret
+			if inputArgs["password"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["password"]), &password)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
+				}
+			}
+			var registryTunnel *dagger.Service
+			if inputArgs["registryTunnel"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["registryTunnel"]), &registryTunnel)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryTunnel", err))
+				}
+			}
+			var attemptTimeout string
+			if inputArgs["attemptTimeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["attemptTimeout"]), &attemptTimeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg attemptTimeout", err))
+				}
+			}
+			var retryBudget string
+			if inputArgs["retryBudget"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["retryBudget"]), &retryBudget)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg retryBudget", err))
+				}
+			}
+			return (*Kfp).VerifyRelease(&parent, ctx, registry, publicKey, images, scan, username, password, registryTunnel, attemptTimeout, retryBudget)
 		case "":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)
