@@ -255,8 +255,16 @@ func (a *App) runStep(ctx context.Context, cfg Config, s Step, epoch int64, dige
 		if rep == "" {
 			rep = a.failureReport(s.Command, out.String(), errTail.String())
 		}
-		for _, f := range failingTests(a.resultsDir) {
-			a.annotate(annotation{Title: "kfp-dagger test " + f.component, Message: f.test + " failed"})
+		// At the failing line when the JUnit reports say where; else one
+		// per test summary.json names.
+		notes := testAnnotations(a.resultsDir, cfg.Source)
+		if len(notes) == 0 {
+			for _, f := range failingTests(a.resultsDir) {
+				notes = append(notes, annotation{Title: "kfp-dagger test " + f.component, Message: f.test + " failed"})
+			}
+		}
+		for _, n := range notes {
+			a.annotate(n)
 		}
 		return rep, err
 	case "build-all", "publish-all":
@@ -443,14 +451,14 @@ func (a *App) annotate(n annotation) {
 	if a.ci.github {
 		fields := map[string]string{"title": n.Title}
 		if n.File != "" {
-			fields["file"], fields["line"] = n.File, "1"
+			fields["file"], fields["line"] = n.File, orDefault(n.Line, "1")
 		}
 		a.action.WithFieldsMap(fields).Errorf("%s", n.Message)
 		return
 	}
 	where := ""
 	if n.File != "" {
-		where = n.File + ": "
+		where = n.File + ":" + orDefault(n.Line, "1") + ": "
 	}
 	fmt.Fprintf(a.stderr, "kfp-dagger: error: %s%s: %s\n", where, n.Title, n.Message)
 }

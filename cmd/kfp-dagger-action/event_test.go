@@ -7,11 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/kfp-dagger/kfp-dagger/internal/junit"
 )
 
 // TestGitHubEvents feeds the entry point webhook payloads shaped after
@@ -220,5 +223,38 @@ func TestScanAnnotations(t *testing.T) {
 	}
 	if strings.Contains(log.String(), "kfp-launcher") {
 		t.Errorf("a passing image is annotated:\n%s", log.String())
+	}
+}
+
+// A failed Go test is annotated at the line its output names, in its
+// package's directory; a failed pytest test relative to its suite.
+func TestTestAnnotations(t *testing.T) {
+	dir, source := t.TempDir(), t.TempDir()
+	writeIn(t, source, "go.mod", "module github.com/kubeflow/pipelines\n\ngo 1.26\n")
+	goJSON := `{"Action":"run","Package":"github.com/kubeflow/pipelines/backend/src/apiserver","Test":"TestHealthz"}
+{"Action":"output","Package":"github.com/kubeflow/pipelines/backend/src/apiserver","Test":"TestHealthz","Output":"=== RUN   TestHealthz\n"}
+{"Action":"output","Package":"github.com/kubeflow/pipelines/backend/src/apiserver","Test":"TestHealthz","Output":"    server_test.go:42: got 500, want 200\n"}
+{"Action":"fail","Package":"github.com/kubeflow/pipelines/backend/src/apiserver","Test":"TestHealthz","Elapsed":0.1}
+{"Action":"fail","Package":"github.com/kubeflow/pipelines/backend/src/apiserver","Elapsed":0.2}
+`
+	s, err := junit.FromGoTestJSON(strings.NewReader(goJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := s.Marshal()
+	writeIn(t, dir, "backend.xml", string(x))
+	writeIn(t, dir, "visualization-server.xml", `<?xml version="1.0"?><testsuites><testsuite name="pytest" tests="1" failures="1">
+<testcase classname="tests.test_server" name="test_render"><failure message="AssertionError: 1 != 2">def test_render():
+&gt;       assert 1 == 2
+E       AssertionError
+
+tests/test_server.py:12: AssertionError</failure></testcase></testsuite></testsuites>`)
+	got := testAnnotations(dir, source)
+	want := []annotation{
+		{File: source + "/backend/src/apiserver/server_test.go", Line: "42", Title: "kfp-dagger test backend: TestHealthz", Message: "server_test.go:42: got 500, want 200"},
+		{File: source + "/backend/src/apiserver/visualization/tests/test_server.py", Line: "12", Title: "kfp-dagger test visualization-server: test_render", Message: "AssertionError: 1 != 2"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("annotations\n got %+v\nwant %+v", got, want)
 	}
 }

@@ -2,14 +2,18 @@ package main
 
 import (
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/kfp-dagger/kfp-dagger/internal/catalog"
+	"github.com/kfp-dagger/kfp-dagger/internal/junit"
+	"github.com/kfp-dagger/kfp-dagger/internal/suites"
 	"github.com/kfp-dagger/kfp-dagger/internal/vulnscan"
 )
 
@@ -89,9 +93,10 @@ func failingTests(dir string) []failingTest {
 	return out
 }
 
-// annotation is one error annotation: at a file when File is set.
+// annotation is one error annotation: at a file (and line, else 1) when
+// File is set.
 type annotation struct {
-	File, Title, Message string
+	File, Line, Title, Message string
 }
 
 // scanAnnotations reads the summary.json scan-all exported to dir and
@@ -136,4 +141,92 @@ func scanAnnotations(dir, source string) ([]annotation, error) {
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// locationRE finds where a test failed in its output: a Go, Python or
+// JavaScript file and line, e.g. "server_test.go:42:" or "tests/test_x.py:12:".
+var locationRE = regexp.MustCompile(`(?m)(?:^|\s)([\w./-]+\.(?:go|py|js|mjs|ts)):(\d+)(?::|\s|$)`)
+
+// testAnnotations reads the JUnit reports test exported to dir (one
+// COMPONENT.xml per suite) and returns one annotation per failed test, at
+// the file and line its output names when it names one: a Go file is in the
+// package's directory (the case's classname under the module path of the
+// source's go.mod), any other is relative to the suite's directory.
+func testAnnotations(dir, source string) []annotation {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.xml"))
+	module := goModulePath(filepath.Join(source, "go.mod"))
+	var out []annotation
+	for _, f := range files {
+		component := strings.TrimSuffix(filepath.Base(f), ".xml")
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var s junit.Suites
+		if xml.Unmarshal(data, &s) != nil {
+			continue
+		}
+		suiteDir := ""
+		if sel, err := suites.Select(component); err == nil && len(sel) == 1 {
+			suiteDir = sel[0].Dir
+		}
+		var walk func(cases []junit.Case, nested []junit.Suite)
+		walk = func(cases []junit.Case, nested []junit.Suite) {
+			for _, c := range cases {
+				p := c.Failure
+				if p == nil {
+					p = c.Error
+				}
+				if p == nil {
+					continue
+				}
+				msg := p.Message // pytest and node say what failed here; go test says "failed"
+				if msg == "" || msg == "failed" || msg == "package failed" {
+					msg = firstLine(orDefault(msg, "failed"), p.Text)
+				}
+				a := annotation{Title: "kfp-dagger test " + component + ": " + c.Name, Message: msg}
+				if m := locationRE.FindStringSubmatch(p.Text); m != nil {
+					rel := path.Join(suiteDir, m[1])
+					if strings.HasSuffix(m[1], ".go") && module != "" && strings.HasPrefix(c.Classname, module) {
+						rel = path.Join(strings.TrimPrefix(strings.TrimPrefix(c.Classname, module), "/"), path.Base(m[1]))
+					}
+					a.File, a.Line = path.Join(filepath.ToSlash(source), rel), m[2]
+				}
+				out = append(out, a)
+			}
+			for _, n := range nested {
+				walk(n.Cases, n.Suites)
+			}
+		}
+		walk(s.Cases, s.Suites)
+	}
+	return out
+}
+
+// firstLine is the first line of a test's output that is not go test's
+// own === or --- line, or else message.
+func firstLine(message, text string) string {
+	for _, l := range strings.Split(text, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "=== ") && !strings.HasPrefix(l, "--- ") {
+			if len(l) > 300 {
+				l = l[:300] + "…"
+			}
+			return l
+		}
+	}
+	return message
+}
+
+// goModulePath is the module path a go.mod declares, or "".
+func goModulePath(p string) string {
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return ""
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if m, ok := strings.CutPrefix(strings.TrimSpace(l), "module "); ok {
+			return strings.Trim(strings.TrimSpace(m), `"`)
+		}
+	}
+	return ""
 }
