@@ -42,7 +42,7 @@ func BaseImages(dockerfile []byte, args map[string]string) ([]string, error) {
 				rest = rest[1:] // --platform=...
 			}
 			if len(rest) == 0 {
-				return nil, fmt.Errorf("Dockerfile line %d: FROM without an image", i+1)
+				return nil, fmt.Errorf("line %d of the Dockerfile: FROM without an image", i+1)
 			}
 			ref, err := expand(rest[0], func(name string) (string, bool) {
 				if v, ok := args[name]; ok {
@@ -52,7 +52,7 @@ func BaseImages(dockerfile []byte, args map[string]string) ([]string, error) {
 				return v, ok
 			})
 			if err != nil {
-				return nil, fmt.Errorf("Dockerfile line %d: %w", i+1, err)
+				return nil, fmt.Errorf("line %d of the Dockerfile: %w", i+1, err)
 			}
 			if ref != "scratch" && !slices.Contains(stages, strings.ToLower(ref)) && !slices.Contains(out, ref) {
 				out = append(out, ref)
