@@ -196,7 +196,7 @@ func (a *App) Run(ctx context.Context) error {
 	for _, s := range steps {
 		if slices.Contains(publishing, s.Command) {
 			errs = append(errs, a.setOutput("version", s.Version))
-			if !failed { // the tags moved
+			if !failed && !cfg.DryRun { // the tags moved
 				ts, err := stepTags(s, c.event.SHA, len(cfg.Records) > 0)
 				errs = append(errs, err, a.setOutput("tags", strings.Join(ts, ",")))
 			}

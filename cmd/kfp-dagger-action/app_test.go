@@ -140,6 +140,16 @@ func TestRun(t *testing.T) {
 			wantSummary: []string{"kfp-api-server", "published"},
 		},
 		{
+			name:         "dry-run prints the call, runs nothing and claims no tags",
+			ref:          "refs/heads/master",
+			event:        "push",
+			inputs:       map[string]string{"password": password, "dry-run": "true"},
+			runner:       fakeRunner{gitOut: epoch},
+			wantOutputs:  map[string]string{"version": "master"},
+			noOutputs:    []string{"tags", "digests"},
+			wantPassword: false,
+		},
+		{
 			name:  "publish-all through a registry tunnel",
 			ref:   "refs/heads/master",
 			event: "push",
