@@ -38,8 +38,6 @@ type Event struct {
 	SHA string
 	// Deleted is set for a push that deletes its ref.
 	Deleted bool
-	// Fork is set for a change proposed from another repository.
-	Fork bool
 	// Base is, for a change, the commit or ref it is compared with: what
 	// changed since its merge base selects the images and tests.
 	Base string
@@ -79,12 +77,10 @@ func fromGitHub(gh *githubactions.GitHubContext) Event {
 		e.Deleted, _ = gh.Event["deleted"].(bool)
 	case "pull_request":
 		e.Kind = KindChange
+		// From a fork or not, a change runs the same way: without
+		// credentials, so nothing needs to tell them apart.
 		pr, _ := gh.Event["pull_request"].(map[string]any)
 		e.Base = stringAt(pr, "base", "sha")
-		head, base := stringAt(pr, "head", "repo", "full_name"), stringAt(pr, "base", "repo", "full_name")
-		// A fork's head repository differs from the base; a deleted fork
-		// has none. Either way its code is not this repository's.
-		e.Fork = head == "" || head != base
 	case "workflow_dispatch":
 		e.Kind = KindDispatch
 	}
@@ -111,8 +107,8 @@ func stringAt(m map[string]any, path ...string) string {
 
 // fromGitLab maps GitLab CI's predefined variables to an event:
 // CI_PIPELINE_SOURCE push (a branch or CI_COMMIT_TAG), merge_request_event
-// (CI_MERGE_REQUEST_DIFF_BASE_SHA is the base; a source project other than
-// the target's is a fork), and web or api (a run started by hand).
+// (CI_MERGE_REQUEST_DIFF_BASE_SHA is the base), and web or api (a run
+// started by hand).
 func fromGitLab(getenv func(string) string) (Event, error) {
 	e := Event{CI: "gitlab", Name: getenv("CI_PIPELINE_SOURCE"), SHA: getenv("CI_COMMIT_SHA"), Actor: getenv("GITLAB_USER_LOGIN")}
 	if tag := getenv("CI_COMMIT_TAG"); tag != "" {
@@ -127,7 +123,6 @@ func fromGitLab(getenv func(string) string) (Event, error) {
 		e.Kind = KindChange
 		e.Ref = "refs/heads/" + getenv("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME")
 		e.Base = getenv("CI_MERGE_REQUEST_DIFF_BASE_SHA")
-		e.Fork = getenv("CI_MERGE_REQUEST_SOURCE_PROJECT_ID") != getenv("CI_MERGE_REQUEST_PROJECT_ID")
 	case "web", "api":
 		e.Kind = KindDispatch
 	case "":
