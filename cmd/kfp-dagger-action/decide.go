@@ -69,7 +69,7 @@ func decide(ev Event, c Config) ([]Step, error) {
 				{Command: "scan-all", Since: since},
 			}, nil
 		}
-		return []Step{{Command: c.Command, Since: c.Since, Smoke: c.Smoke}}, nil
+		return []Step{{Command: c.Command, Since: since, Smoke: c.Smoke}}, nil
 	}
 
 	if c.Command == "auto" && len(c.Platforms) > 0 {

@@ -49,6 +49,8 @@ func TestGitHubEvents(t *testing.T) {
 			want{calls: []string{"test", "build-all", "scan-all"}, since: true}},
 		{"pull_request-same-repo.json", "pull_request", "refs/pull/7/merge", nil,
 			want{calls: []string{"test", "build-all", "scan-all"}, since: true}},
+		{"pull_request-fork.json", "pull_request", "refs/pull/7/merge", map[string]string{"command": "build-all", "platforms": "linux/arm64"},
+			want{calls: []string{"build-all"}, since: true}},
 		{"pull_request-same-repo.json", "pull_request", "refs/pull/7/merge", publishInputs,
 			want{err: "GitHub event pull_request gets no registry credentials: remove the password input from this job"}},
 		{"pull_request_target.json", "pull_request_target", "refs/heads/master", publishInputs,
