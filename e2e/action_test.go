@@ -175,7 +175,7 @@ func TestActionStageJobsThenPromote(t *testing.T) {
 	e := requireEnv(t)
 	a := buildAction(t, e)
 	repo := e.uniqueRepo("action-stage")
-	version := "2.98." + time.Now().Format("150405")
+	version := uniqueVersion("2.98")
 	ref := "refs/tags/" + version
 	dir := t.TempDir()
 	var records, staged []string

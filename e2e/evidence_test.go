@@ -33,7 +33,7 @@ import (
 func TestVerifyRelease(t *testing.T) {
 	e := requireEnv(t)
 	repo := e.uniqueRepo("evidence")
-	version := "2.97." + time.Now().Format("150405")
+	version := uniqueVersion("2.97")
 	auth := []string{"--username=" + e.username, "--password=file:" + e.passwordFile, e.tunnel()}
 	e.dagger(t, append([]string{"--commit=" + testCommit, "--version=" + version, "publish", "--image=metadata-envoy",
 		"--registry=" + repo, "--smoke=false"}, auth...)...).mustSucceed(t)

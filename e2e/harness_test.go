@@ -179,3 +179,10 @@ func parseRef(t *testing.T, ref string) name.Reference {
 	}
 	return r
 }
+
+// uniqueVersion is a release version prefix.PATCH that no earlier run used.
+// PATCH is a plain number: a clock's "090501" has the leading zero semver
+// refuses, which failed the tests run between midnight and 10:00.
+func uniqueVersion(prefix string) string {
+	return fmt.Sprintf("%s.%d", prefix, time.Now().UnixMilli()%1_000_000_000)
+}

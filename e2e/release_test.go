@@ -41,7 +41,7 @@ func readRecords(t *testing.T, path string) []release.Record {
 func TestStageMergePromote(t *testing.T) {
 	e := requireEnv(t)
 	repo := e.uniqueRepo("release")
-	version := "2.99." + time.Now().Format("150405")
+	version := uniqueVersion("2.99")
 	auth := []string{"--username=" + e.username, "--password=file:" + e.passwordFile}
 	_, port, _ := strings.Cut(e.registry, ":")
 	tunnel := "--registry-tunnel=tcp://localhost:" + port
