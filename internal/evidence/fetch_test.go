@@ -30,12 +30,7 @@ import (
 // fallback tag, and a legacy .att layer), and reads both back.
 func TestFetch(t *testing.T) {
 	ctx := context.Background()
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	repo, err := name.NewRepository(strings.TrimPrefix(srv.URL, "http://") + "/kubeflow/kfp-driver")
-	if err != nil {
-		t.Fatal(err)
-	}
+	repo := newTestRepo(t)
 	img, err := random.Image(64, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -140,4 +135,17 @@ func TestFetch(t *testing.T) {
 	if strings.Join(predicates, ",") != ProvenanceType+","+SPDXType+","+SPDXType {
 		t.Errorf("predicate types %q", predicates)
 	}
+}
+
+// newTestRepo starts go-containerregistry's in-process registry for the
+// test and returns the kfp-driver repository on it.
+func newTestRepo(t *testing.T) name.Repository {
+	t.Helper()
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	repo, err := name.NewRepository(strings.TrimPrefix(srv.URL, "http://") + "/kubeflow/kfp-driver")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repo
 }

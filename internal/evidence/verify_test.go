@@ -6,14 +6,10 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
-	"io"
-	"log"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -74,12 +70,7 @@ func attachAtt(t *testing.T, repo name.Repository, digest v1.Hash, key *ecdsa.Pr
 // tampering fails the image with one line that says why.
 func TestVerifyRelease(t *testing.T) {
 	ctx := context.Background()
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	repo, err := name.NewRepository(strings.TrimPrefix(srv.URL, "http://") + "/kubeflow/kfp-driver")
-	if err != nil {
-		t.Fatal(err)
-	}
+	repo := newTestRepo(t)
 	reg, err := release.NewRemote()
 	if err != nil {
 		t.Fatal(err)
