@@ -69,15 +69,8 @@ func Check(e Expect, statements []Statement) []string {
 
 	sboms := map[string]bool{}
 	for _, st := range byType[SPDXType] {
-		var doc struct {
-			Name string `json:"name"`
-		}
-		if json.Unmarshal(st.Predicate, &doc) == nil {
-			for _, p := range e.Platforms {
-				if strings.HasSuffix(doc.Name, " "+p) {
-					sboms[p] = true
-				}
-			}
+		if p, ok := sbomPlatform(st.Predicate, e.Platforms); ok {
+			sboms[p] = true
 		}
 	}
 	for _, p := range e.Platforms {
