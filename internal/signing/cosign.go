@@ -85,6 +85,9 @@ type Verifier struct {
 	PublicKeyPath string
 	// TLog requires a Rekor entry for a key-based signature.
 	TLog bool
+	// AttestationType, when set, verifies the attestations of that type
+	// (cosign verify-attestation --type) instead of the signature.
+	AttestationType string
 	// CertificateIdentity or CertificateIdentityRegexp, and
 	// CertificateOIDCIssuer, pin a keyless signature to a signer, e.g.
 	// https://github.com/OWNER/REPO/.github/workflows/release.yml@refs/heads/master
@@ -95,6 +98,9 @@ type Verifier struct {
 // VerifyArgs is the cosign command line that verifies ref.
 func VerifyArgs(v Verifier, r Registry, ref string) ([]string, error) {
 	args := []string{"cosign", "verify", "--output", "json"}
+	if v.AttestationType != "" {
+		args = []string{"cosign", "verify-attestation", "--type", v.AttestationType, "--output", "json"}
+	}
 	switch {
 	case v.PublicKeyPath != "" && (v.CertificateIdentity != "" || v.CertificateIdentityRegexp != ""):
 		return nil, errors.New("verify: pass either a public key or a certificate identity, not both")
@@ -118,6 +124,26 @@ func VerifyArgs(v Verifier, r Registry, ref string) ([]string, error) {
 	}
 	args = append(args, r.args()...)
 	return append(args, ref), nil
+}
+
+// AttestArgs is the cosign command line that signs the predicate at
+// predicatePath as an in-toto statement of type cosignType about ref (a
+// digest reference) with the key at keyPath, offline: nothing goes to
+// Rekor, and no TUF signing config is fetched. cosign v3 stores the
+// Sigstore bundle as an OCI 1.1 referrer, or under the referrers fallback
+// tag sha256-<hex> where the registry has no referrers API.
+func AttestArgs(keyPath string, r Registry, cosignType, predicatePath, ref string) []string {
+	args := []string{"cosign", "attest", "--yes", "--key", keyPath, "--tlog-upload=false", "--use-signing-config=false",
+		"--type", cosignType, "--predicate", predicatePath}
+	args = append(args, r.args()...)
+	return append(args, ref)
+}
+
+// PublicKeyArgs is the cosign command line that prints the PEM public key
+// of the private key at keyPath (its password in COSIGN_PASSWORD): a wrong
+// password fails here, before anything is written.
+func PublicKeyArgs(keyPath string) []string {
+	return []string{"cosign", "public-key", "--key", keyPath}
 }
 
 // AttachSBOMArgs is the cosign command line that attaches an SBOM file to

@@ -98,6 +98,10 @@ func TestVerifyArgs(t *testing.T) {
 	if err != nil || strings.Join(got, " ") != "cosign verify --output json --certificate-identity-regexp ^https://github.com/kubeflow/ --certificate-oidc-issuer https://token.actions.githubusercontent.com r" {
 		t.Errorf("keyless: %v %v", got, err)
 	}
+	got, err = VerifyArgs(Verifier{PublicKeyPath: "/k.pub", AttestationType: "slsaprovenance1"}, Registry{}, "r@sha256:ab")
+	if err != nil || strings.Join(got, " ") != "cosign verify-attestation --type slsaprovenance1 --output json --key /k.pub --insecure-ignore-tlog=true r@sha256:ab" {
+		t.Errorf("attestation: %v %v", got, err)
+	}
 	for _, bad := range []Verifier{{}, {PublicKeyPath: "k", CertificateIdentity: "i"}, {CertificateIdentity: "i"}} {
 		if _, err := VerifyArgs(bad, Registry{}, "r"); err == nil {
 			t.Errorf("VerifyArgs(%+v): no error", bad)
@@ -177,5 +181,16 @@ func TestWithDigestAndDigest(t *testing.T) {
 	}
 	if got := strings.Join(DigestArgs(Registry{HTTP: true}, "r:1"), " "); got != "cosign triangulate --type digest --allow-insecure-registry --allow-http-registry r:1" {
 		t.Errorf("DigestArgs = %s", got)
+	}
+}
+
+func TestAttestArgs(t *testing.T) {
+	got := strings.Join(AttestArgs("/k/cosign.key", Registry{HTTP: true}, "slsaprovenance1", "/p.json", "kfp-registry:5000/x@sha256:ab"), " ")
+	want := "cosign attest --yes --key /k/cosign.key --tlog-upload=false --use-signing-config=false --type slsaprovenance1 --predicate /p.json --allow-insecure-registry --allow-http-registry kfp-registry:5000/x@sha256:ab"
+	if got != want {
+		t.Errorf("AttestArgs =\n%s\nwant\n%s", got, want)
+	}
+	if got := strings.Join(PublicKeyArgs("/k/cosign.key"), " "); got != "cosign public-key --key /k/cosign.key" {
+		t.Errorf("PublicKeyArgs = %s", got)
 	}
 }
