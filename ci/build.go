@@ -48,29 +48,9 @@ func (m *Kfp) build(ctx context.Context, img catalog.Image, platform, registry, 
 	if !ok {
 		return nil, fmt.Errorf("build %s: Dockerfile %s not found in the source", img.Name, img.Dockerfile)
 	}
-	in := catalog.BuildInputs{
-		Commit:   m.Commit,
-		Tag:      m.tagFor(img),
-		Registry: registry,
-	}
-	if slices.Contains(img.BuildArgs, "NODE_VERSION") {
-		if in.NVMRC, err = m.readOptional(ctx, "frontend/.nvmrc"); err != nil {
-			return nil, fmt.Errorf("build %s: read frontend/.nvmrc: %w", img.Name, err)
-		}
-	}
-	args, err := img.BuildArgValues(in)
+	buildArgs, err := m.buildArgs(ctx, img, registry, baseImage)
 	if err != nil {
-		return nil, fmt.Errorf("build %s: %w", img.Name, err)
-	}
-	var buildArgs []dagger.BuildArg
-	for _, a := range args {
-		if a.Name == "BASE_IMAGE" && baseImage != "" {
-			a.Value = baseImage
-		}
-		if a.Value == "" {
-			continue // the engine takes no empty values; the Dockerfile's default is empty anyway
-		}
-		buildArgs = append(buildArgs, dagger.BuildArg{Name: a.Name, Value: a.Value})
+		return nil, err
 	}
 	dir, dockerfile := m.Source, img.Dockerfile
 	if img.Context != "." {
@@ -86,7 +66,7 @@ func (m *Kfp) build(ctx context.Context, img catalog.Image, platform, registry, 
 		Title:     img.Name,
 		SourceURL: m.SourceURL,
 		Commit:    m.Commit,
-		Version:   in.Tag,
+		Version:   m.tagFor(img),
 		Created:   m.created(),
 		Licenses:  "Apache-2.0",
 	})
@@ -97,6 +77,37 @@ func (m *Kfp) build(ctx context.Context, img catalog.Image, platform, registry, 
 		ctr = ctr.WithLabel(l.Name, l.Value)
 	}
 	return ctr, nil
+}
+
+// buildArgs are the Dockerfile build arguments img is built with; those
+// without a value are left out. baseImage, when set, is BASE_IMAGE.
+func (m *Kfp) buildArgs(ctx context.Context, img catalog.Image, registry, baseImage string) ([]dagger.BuildArg, error) {
+	in := catalog.BuildInputs{
+		Commit:   m.Commit,
+		Tag:      m.tagFor(img),
+		Registry: registry,
+	}
+	if slices.Contains(img.BuildArgs, "NODE_VERSION") {
+		var err error
+		if in.NVMRC, err = m.readOptional(ctx, "frontend/.nvmrc"); err != nil {
+			return nil, fmt.Errorf("build %s: read frontend/.nvmrc: %w", img.Name, err)
+		}
+	}
+	args, err := img.BuildArgValues(in)
+	if err != nil {
+		return nil, fmt.Errorf("build %s: %w", img.Name, err)
+	}
+	var out []dagger.BuildArg
+	for _, a := range args {
+		if a.Name == "BASE_IMAGE" && baseImage != "" {
+			a.Value = baseImage
+		}
+		if a.Value == "" {
+			continue // the engine takes no empty values; the Dockerfile's default is empty anyway
+		}
+		out = append(out, dagger.BuildArg{Name: a.Name, Value: a.Value})
+	}
+	return out, nil
 }
 
 // tagFor is the tag an image is built and pushed as: the version for

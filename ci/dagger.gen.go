@@ -774,7 +774,21 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cosignImage", err))
 				}
 			}
-			return (*Kfp).PublishAll(&parent, ctx, images, registry, username, password, latest, force, smoke, concurrency, failFast, dryRun, attemptTimeout, retryBudget, format, scan, severity, ignoreUnfixed, dbRepository, dbRegistry, trivyImage, sbom, sbomFormat, registryTunnel, cosignImage)
+			var signingKey *dagger.Secret
+			if inputArgs["signingKey"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["signingKey"]), &signingKey)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg signingKey", err))
+				}
+			}
+			var signingKeyPassword *dagger.Secret
+			if inputArgs["signingKeyPassword"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["signingKeyPassword"]), &signingKeyPassword)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg signingKeyPassword", err))
+				}
+			}
+			return (*Kfp).PublishAll(&parent, ctx, images, registry, username, password, latest, force, smoke, concurrency, failFast, dryRun, attemptTimeout, retryBudget, format, scan, severity, ignoreUnfixed, dbRepository, dbRegistry, trivyImage, sbom, sbomFormat, registryTunnel, cosignImage, signingKey, signingKeyPassword)
 		case "Sbom":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)
@@ -1257,7 +1271,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cosignImage", err))
 				}
 			}
-			return (*Kfp).Verify(&parent, ctx, ref, publicKey, tlog, certificateIdentity, certificateIdentityRegexp, certificateOidcIssuer, username, password, registryTunnel, cosignImage)
+			var attestationType string
+			if inputArgs["attestationType"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["attestationType"]), &attestationType)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg attestationType", err))
+				}
+			}
+			return (*Kfp).Verify(&parent, ctx, ref, publicKey, tlog, certificateIdentity, certificateIdentityRegexp, certificateOidcIssuer, username, password, registryTunnel, cosignImage, attestationType)
 		case "VerifyRelease":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)

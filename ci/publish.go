@@ -413,11 +413,22 @@ func (m *Kfp) PublishAll(
 	// +optional
 	// +default="gcr.io/projectsigstore/cosign:v3.1.3"
 	cosignImage string,
+	// Cosign private key (cosign.key): sign each staged index's evidence (SLSA provenance, an SPDX SBOM per platform, the smoke run and, with --scan, the vulnerability verdict) and check it before any tag moves.
+	// +optional
+	signingKey *dagger.Secret,
+	// Password of the signing key.
+	// +optional
+	signingKeyPassword *dagger.Secret,
 ) (string, error) {
 	if format != "markdown" && format != "json" {
 		return "", fmt.Errorf("invalid format %q: want markdown or json", format)
 	}
 	chain, err := newSupplyChain(scan, severity, ignoreUnfixed, dbRepository, dbRegistry, trivyImage, sbom, sbomFormat, cosignImage, username, password, registryTunnel)
+	if err != nil {
+		return "", err
+	}
+	signer, err := newSigningOptions(signingKey, signingKeyPassword, smoke,
+		cosignOptions{image: cosignImage, username: username, password: password, tunnel: registryTunnel}, trivyImage)
 	if err != nil {
 		return "", err
 	}
@@ -430,7 +441,7 @@ func (m *Kfp) PublishAll(
 	}
 	rep, err := m.publishAll(ctx, set, sel, publishOptions{registry: registry, username: username, password: password, tunnel: registryTunnel,
 		latest: latest, force: force, concurrency: concurrency, failFast: failFast, smoke: smoke,
-		attemptTimeout: attemptTimeout, retryBudget: retryBudget, chain: chain})
+		attemptTimeout: attemptTimeout, retryBudget: retryBudget, chain: chain, signer: signer})
 	if err != nil {
 		return "", err
 	}
@@ -451,6 +462,7 @@ type publishOptions struct {
 	attemptTimeout string
 	retryBudget    string
 	chain          supplyChain
+	signer         *signingOptions // nil: no signed evidence
 }
 
 // publishAll publishes sel, a selection of set, as one transaction: stage
@@ -498,6 +510,11 @@ func (m *Kfp) publishAll(ctx context.Context, set catalog.Set, sel []catalog.Ima
 	if err := o.chain.preflight(ctx); err != nil {
 		return rep, err
 	}
+	if o.signer != nil {
+		if err := o.signer.preflight(ctx); err != nil {
+			return rep, err
+		}
+	}
 	p := publisher{registry: o.registry, username: o.username, password: o.password, policy: policy, chain: o.chain}
 
 	var results []*report.ImageResult
@@ -536,6 +553,18 @@ func (m *Kfp) publishAll(ctx context.Context, set catalog.Set, sel []catalog.Ima
 			r.Status, r.Error = report.StatusFailed, err.Error()
 		}
 	}
+	// failEach marks every image of merged whose step failed; it says
+	// whether one did.
+	failEach := func(merged []release.Record, errs []error, step string) bool {
+		failed := false
+		for i, err := range errs {
+			if err != nil {
+				fail(merged[i].Image, fmt.Errorf("not promoted: %s%w", step, err))
+				failed = true
+			}
+		}
+		return failed
+	}
 
 	// 1. Stage: build everything missing, then push by digest.
 	if len(jobs) > 0 {
@@ -571,6 +600,7 @@ func (m *Kfp) publishAll(ctx context.Context, set catalog.Set, sel []catalog.Ima
 	}
 
 	// 2. Verify every staged index before any tag moves.
+	found := newFindings()
 	verified := fanout.Run(ctx, len(merged), o.concurrency, false, func(ctx context.Context, i int) error {
 		r := &merged[i]
 		var err error
@@ -580,10 +610,10 @@ func (m *Kfp) publishAll(ctx context.Context, set catalog.Set, sel []catalog.Ima
 		byName[r.Image].Digest = r.Index.String()
 		expect := release.Expect{Platforms: want[r.Image]}
 		if o.smoke {
-			expect.Checks = append(expect.Checks, m.smokeCheck(r.Repository, o.registry, o.username, o.password))
+			expect.Checks = append(expect.Checks, m.smokeCheck(r.Repository, o.registry, o.username, o.password, found))
 		}
 		if o.chain.scan != nil {
-			expect.Checks = append(expect.Checks, m.scanCheck(r.Repository, o.registry, o.username, o.password, o.chain.scan))
+			expect.Checks = append(expect.Checks, m.scanCheck(r.Repository, o.registry, o.username, o.password, o.chain.scan, found))
 		}
 		res, err := release.Verify(ctx, reg, *r, expect)
 		if err == nil {
@@ -591,14 +621,7 @@ func (m *Kfp) publishAll(ctx context.Context, set catalog.Set, sel []catalog.Ima
 		}
 		return err
 	})
-	failed := false
-	for i, err := range verified {
-		if err != nil {
-			fail(merged[i].Image, fmt.Errorf("not promoted: %w", err))
-			failed = true
-		}
-	}
-	if failed {
+	if failEach(merged, verified, "") {
 		return done("verified, not promoted: another image failed verification")
 	}
 
@@ -610,7 +633,23 @@ func (m *Kfp) publishAll(ctx context.Context, set catalog.Set, sel []catalog.Ima
 		}
 	}
 
-	// 4. Promote by digest: immutable tags of every image, then moving tags.
+	// 4. Signed evidence of every index, read back and checked with the key.
+	if o.signer != nil {
+		images := map[string]catalog.Image{}
+		for _, j := range jobs {
+			images[j.img.Name] = j.img
+		}
+		signed := fanout.Run(ctx, len(merged), o.concurrency, false, func(ctx context.Context, i int) error {
+			r := merged[i]
+			_, err := m.attest(ctx, reg, r, images[r.Image], o.signer, o.chain.scan, found, start, o.registry, o.username, o.password)
+			return err
+		})
+		if failEach(merged, signed, "evidence: ") {
+			return done("verified, not promoted: the evidence of another image could not be signed and checked")
+		}
+	}
+
+	// 5. Promote by digest: immutable tags of every image, then moving tags.
 	plan, err := release.Plan(merged, o.latest)
 	if err != nil {
 		return rep, err
@@ -648,7 +687,7 @@ func (m *Kfp) publishAll(ctx context.Context, set catalog.Set, sel []catalog.Ima
 		return done("not published: the promotion of the release did not finish")
 	}
 
-	// 5. Tool images, tagged by branch only, once the release is promoted;
+	// 6. Tool images, tagged by branch only, once the release is promoted;
 	// one built FROM another after it.
 	rep, _ = done("")
 	slices.SortStableFunc(tools, func(a, b target) int {

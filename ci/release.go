@@ -18,6 +18,7 @@ import (
 
 	"github.com/kfp-dagger/kfp-dagger/ci/internal/dagger"
 	"github.com/kfp-dagger/kfp-dagger/internal/catalog"
+	"github.com/kfp-dagger/kfp-dagger/internal/evidence"
 	"github.com/kfp-dagger/kfp-dagger/internal/fanout"
 	"github.com/kfp-dagger/kfp-dagger/internal/labels"
 	"github.com/kfp-dagger/kfp-dagger/internal/regerr"
@@ -494,7 +495,7 @@ func (m *Kfp) Promote(
 		}
 		expect := release.Expect{Platforms: staged[r.Image]}
 		if smoke {
-			expect.Checks = append(expect.Checks, m.smokeCheck(r.Repository, registry, username, password))
+			expect.Checks = append(expect.Checks, m.smokeCheck(r.Repository, registry, username, password, nil))
 		}
 		res, err := release.Verify(ctx, reg, *r, expect)
 		if err != nil {
@@ -580,7 +581,8 @@ func stagedContainer(repository, registry, username string, password *dagger.Sec
 
 // smokeCheck runs a staged platform image, by digest, with --version and
 // checks that it reports the platform's architecture.
-func (m *Kfp) smokeCheck(repository, registry, username string, password *dagger.Secret) release.Check {
+// Each result goes to f (nil: nowhere) for the evidence.
+func (m *Kfp) smokeCheck(repository, registry, username string, password *dagger.Secret, f *findings) release.Check {
 	return func(ctx context.Context, image, platform string, digest v1.Hash) error {
 		out, err := stagedContainer(repository, registry, username, password, platform, digest).
 			WithExec([]string{"--version"}, dagger.ContainerWithExecOpts{UseEntrypoint: true}).Stdout(ctx)
@@ -588,7 +590,9 @@ func (m *Kfp) smokeCheck(repository, registry, username string, password *dagger
 			return fmt.Errorf("smoke run of %s --version: %w", image, oneLine(err))
 		}
 		arch := platform[strings.LastIndex(platform, "/")+1:]
-		if !strings.Contains(out, arch) {
+		passed := strings.Contains(out, arch)
+		f.addSmoke(image, evidence.SmokeResult{Platform: platform, Digest: digest.String(), Passed: passed, Output: strings.TrimSpace(out)})
+		if !passed {
 			return fmt.Errorf("smoke run of %s --version printed %q, which does not name %s", image, strings.TrimSpace(out), arch)
 		}
 		return nil

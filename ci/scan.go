@@ -11,6 +11,7 @@ import (
 
 	"github.com/kfp-dagger/kfp-dagger/ci/internal/dagger"
 	"github.com/kfp-dagger/kfp-dagger/internal/catalog"
+	"github.com/kfp-dagger/kfp-dagger/internal/evidence"
 	"github.com/kfp-dagger/kfp-dagger/internal/fanout"
 	"github.com/kfp-dagger/kfp-dagger/internal/release"
 	"github.com/kfp-dagger/kfp-dagger/internal/signing"
@@ -520,16 +521,23 @@ func (c supplyChain) preflight(ctx context.Context) error {
 // scanCheck is the scan gate as a verify check: it scans one staged
 // platform image, pulled by digest, and fails when it has a vulnerability at
 // or above the threshold.
-func (m *Kfp) scanCheck(repository, registry, username string, password *dagger.Secret, o *scanOptions) release.Check {
+// Each verdict goes to f (nil: nowhere) for the evidence.
+func (m *Kfp) scanCheck(repository, registry, username string, password *dagger.Secret, o *scanOptions, f *findings) release.Check {
 	return func(ctx context.Context, image, platform string, digest v1.Hash) error {
 		db, err := o.db(ctx)
 		if err != nil {
 			return err
 		}
+		start := time.Now()
 		s, err := o.scanContainer(ctx, stagedContainer(repository, registry, username, password, platform, digest), db, image+" "+platform)
 		if err != nil {
 			return err
 		}
+		v := evidence.Verdict{Platform: platform, Passed: s.verdict == ""}
+		for _, fd := range s.findings {
+			v.Findings = append(v.Findings, fd.ID)
+		}
+		f.addVerdict(image, v, start, time.Now())
 		if s.verdict != "" {
 			return fmt.Errorf("scan failed: %s", s.verdict)
 		}

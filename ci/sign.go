@@ -236,8 +236,9 @@ func (m *Kfp) Sign(
 	return signed, nil
 }
 
-// Verify checks an image's cosign signature and returns cosign's JSON
-// description of the verified signatures. Key-based: --public-key
+// Verify checks an image's cosign signature, or with --attestation-type
+// its attestations of that type (stock `cosign verify-attestation`), and
+// returns cosign's JSON description of what verified. Key-based: --public-key
 // (cosign.pub); keyless: --certificate-identity or
 // --certificate-identity-regexp and --certificate-oidc-issuer (GitHub
 // Actions' issuer by default).
@@ -275,8 +276,11 @@ func (m *Kfp) Verify(
 	// +optional
 	// +default="gcr.io/projectsigstore/cosign:v3.1.3"
 	cosignImage string,
+	// Verify the attestations of this type instead of the signature, e.g. slsaprovenance1, spdxjson, vuln or a predicate type URI.
+	// +optional
+	attestationType string,
 ) (string, error) {
-	v := signing.Verifier{TLog: tlog, CertificateIdentity: certificateIdentity,
+	v := signing.Verifier{TLog: tlog, AttestationType: attestationType, CertificateIdentity: certificateIdentity,
 		CertificateIdentityRegexp: certificateIdentityRegexp, CertificateOIDCIssuer: certificateOidcIssuer}
 	if publicKey != nil {
 		v.PublicKeyPath = "/kfp/cosign/cosign.pub"
