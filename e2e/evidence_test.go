@@ -1,0 +1,307 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/kfp-dagger/kfp-dagger/internal/evidence"
+	"github.com/kfp-dagger/kfp-dagger/internal/release"
+)
+
+// TestSignedRelease publishes metadata-envoy with the scan gate and a
+// password-protected cosign key, as a release manager would, and checks the
+// evidence with the public key alone: verify-release passes with all five
+// statements; stock `cosign verify-attestation --type slsaprovenance1`
+// accepts the provenance; the provenance's base images are the digests the
+// mirror serves for the Dockerfile's FROM; no secret is in the output or the
+// evidence. Then it tampers, each time failing verify-release with a line
+// naming the image and the reason: one attestation deleted (the arm64 SBOM),
+// a statement signed by another key (stored as cosign's legacy .att image,
+// which verify-release also reads), and the release tag re-pointed at
+// another index. That a rerun signs nothing twice is evidence.Needed's
+// unit test (the e2e rerun costs another emulated arm64 smoke run).
+func TestSignedRelease(t *testing.T) {
+	s := requireScanEnv(t)
+	cosignImage := "--cosign-image=" + s.mirror + "/projectsigstore/cosign:v3.1.3"
+	keys := t.TempDir()
+	keyPassword := "e2e-signing-key-password-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	pwFile := filepath.Join(t.TempDir(), "key-password")
+	if err := os.WriteFile(pwFile, []byte(keyPassword), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.dagger(t, "key-pair", "--password=file:"+pwFile, cosignImage, "export", "--path="+keys).mustSucceed(t)
+	pubPEM, err := os.ReadFile(filepath.Join(keys, "cosign.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := evidence.ParsePublicKey(pubPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	privPEM, err := os.ReadFile(filepath.Join(keys, "cosign.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	repo := s.uniqueRepo("signed")
+	version := uniqueVersion("2.96")
+	auth := []string{"--username=" + s.username, "--password=file:" + s.passwordFile, s.tunnel()}
+	publish := func() result {
+		args := []string{"--commit=" + testCommit, "--version=" + version, "publish-all", "--images=metadata-envoy",
+			"--registry=" + repo, "--format=json", "--scan", cosignImage,
+			"--signing-key=file:" + filepath.Join(keys, "cosign.key"), "--signing-key-password=file:" + pwFile}
+		return s.dagger(t, append(append(args, s.dbArgs...), auth...)...)
+	}
+	verify := func() result {
+		return s.dagger(t, append([]string{"--commit=" + testCommit, "--version=" + version, "verify-release", "--scan",
+			"--registry=" + repo, "--images=metadata-envoy", "--public-key=" + filepath.Join(keys, "cosign.pub")}, auth...)...)
+	}
+
+	first := publish()
+	rep := parseReport(t, first.mustSucceed(t))
+	if len(rep.Results) != 1 || rep.Results[0].Status != "published" {
+		t.Fatalf("publish-all: %+v", rep.Results)
+	}
+	tagRef := parseRef(t, repo+"/kfp-metadata-envoy:"+version)
+	desc, err := remote.Get(tagRef, s.remoteOpts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	index := desc.Digest
+	t.Logf("e2e: signed publish-all of metadata-envoy (scan, smoke on both platforms, 5 statements): %s", first.elapsed.Round(time.Millisecond))
+
+	ok := verify()
+	if out := ok.mustSucceed(t); !strings.Contains(out, "| kfp-metadata-envoy | "+index.String()+" | "+testCommit+" | 5 | ok |") {
+		t.Errorf("verify-release table:\n%s", out)
+	}
+	t.Logf("e2e: verify-release with the public key alone: %s", ok.elapsed.Round(time.Millisecond))
+
+	stock := s.dagger(t, append([]string{"verify", "--ref=" + tagRef.String(), "--attestation-type=slsaprovenance1",
+		"--public-key=" + filepath.Join(keys, "cosign.pub"), cosignImage}, auth...)...)
+	if out := stock.mustSucceed(t); !strings.Contains(out, `"payload"`) {
+		t.Errorf("cosign verify-attestation printed no attestation:\n%s", tail(out, 5))
+	}
+
+	// The evidence as a user reads it, opened with the public key.
+	reg, err := release.NewRemote(release.WithBasicAuth(s.username, s.password))
+	if err != nil {
+		t.Fatal(err)
+	}
+	repoName := tagRef.Context()
+	read := func() ([]evidence.Found, map[string]evidence.Statement) {
+		t.Helper()
+		found, err := evidence.Fetch(context.Background(), reg, repoName, index)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byWhere := map[string]evidence.Statement{}
+		for _, f := range found {
+			st, err := evidence.Open(f.Envelope, pub)
+			if err != nil {
+				t.Fatalf("%s: %v", f.Where, err)
+			}
+			byWhere[f.Where] = st
+		}
+		return found, byWhere
+	}
+	_, statements := read()
+
+	// Provenance: every base image at the digest the mirror serves.
+	for _, st := range statements {
+		if st.PredicateType != evidence.ProvenanceType {
+			continue
+		}
+		var p evidence.Provenance
+		if err := json.Unmarshal(st.Predicate, &p); err != nil {
+			t.Fatal(err)
+		}
+		bases := 0
+		for _, d := range p.BuildDefinition.ResolvedDependencies {
+			if d.Name == "source" {
+				if d.Digest["gitCommit"] != testCommit {
+					t.Errorf("provenance source %+v, want commit %s", d, testCommit)
+				}
+				continue
+			}
+			ref, err := name.ParseReference(d.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			served, err := remote.Head(parseRef(t, s.mirror+"/"+ref.Context().RepositoryStr()+":"+ref.Identifier()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Digest["sha256"] != served.Digest.Hex {
+				t.Errorf("provenance says %s is sha256:%s; the mirror serves %s", d.Name, d.Digest["sha256"], served.Digest)
+			}
+			bases++
+		}
+		if bases == 0 {
+			t.Error("the provenance resolves no base image")
+		}
+		t.Logf("e2e: provenance: builder %s, %d base images equal to what the mirror serves", p.RunDetails.Builder.ID, bases)
+	}
+
+	// No secret in the output or in the evidence.
+	secrets := map[string]string{
+		"registry password":              s.password,
+		"base64 user:password":           base64.StdEncoding.EncodeToString([]byte(s.username + ":" + s.password)),
+		"signing key password":           keyPassword,
+		"signing key (its encoded body)": pemBodyLine(t, privPEM),
+	}
+	texts := map[string]string{
+		"publish-all stdout": first.stdout, "publish-all stderr": first.stderr,
+		"verify-release stderr": ok.stderr,
+	}
+	fallback, err := remote.Get(parseRef(t, repo+"/kfp-metadata-envoy:"+strings.Replace(index.String(), ":", "-", 1)), s.remoteOpts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts["referrers index"] = string(fallback.Manifest)
+	im, err := v1.ParseIndexManifest(bytes.NewReader(fallback.Manifest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range im.Manifests {
+		img, err := remote.Image(repoName.Digest(m.Digest.String()), s.remoteOpts()...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := img.RawManifest()
+		texts["bundle manifest "+m.Digest.String()] = string(raw)
+		layers, err := img.Layers()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, l := range layers {
+			rc, err := l.Compressed()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			_, err = b.ReadFrom(rc)
+			rc.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			texts["bundle "+m.Digest.String()+" layer "+strconv.Itoa(i)] = b.String()
+		}
+	}
+	for what, secret := range secrets {
+		for where, text := range texts {
+			if strings.Contains(text, secret) {
+				t.Errorf("the %s is in the %s", what, where)
+			}
+		}
+	}
+	t.Logf("e2e: %d secrets searched in %d outputs and evidence blobs", len(secrets), len(texts))
+
+	// Tampering 1: the arm64 SBOM's attestation deleted from the list.
+	var arm64 string
+	for where, st := range statements {
+		if st.PredicateType == evidence.SPDXType && strings.Contains(string(st.Predicate), `"kfp-metadata-envoy linux/arm64"`) {
+			arm64 = strings.TrimPrefix(where, "bundle ")
+		}
+	}
+	if arm64 == "" {
+		t.Fatalf("no arm64 SBOM among %d attestations", len(statements))
+	}
+	fallbackRef := parseRef(t, repo+"/kfp-metadata-envoy:"+strings.Replace(index.String(), ":", "-", 1))
+	fallbackIdx, err := fallback.ImageIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	without := mutate.RemoveManifests(fallbackIdx, func(d v1.Descriptor) bool { return d.Digest.String() == arm64 })
+	if err := remote.WriteIndex(fallbackRef, without, s.remoteOpts()...); err != nil {
+		t.Fatal(err)
+	}
+	if line := verify().mustFail(t); !strings.Contains(line, "kfp-metadata-envoy: no SBOM for linux/arm64") {
+		t.Errorf("the arm64 SBOM deleted:\n%s", tail(line, 15))
+	}
+	if err := remote.WriteIndex(fallbackRef, fallbackIdx, s.remoteOpts()...); err != nil {
+		t.Fatal(err)
+	}
+
+	// Tampering 2: a statement signed by another key, stored as cosign's
+	// legacy sha256-<hex>.att image.
+	other, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prov evidence.Statement
+	for _, st := range statements {
+		if st.PredicateType == evidence.ProvenanceType {
+			prov = st
+		}
+	}
+	js, err := json.Marshal(sealE2E(t, prov, other))
+	if err != nil {
+		t.Fatal(err)
+	}
+	att, err := mutate.AppendLayers(empty.Image, static.NewLayer(js, evidence.EnvelopeMediaType))
+	if err != nil {
+		t.Fatal(err)
+	}
+	attTag := parseRef(t, repo+"/kfp-metadata-envoy:"+strings.Replace(index.String(), ":", "-", 1)+".att")
+	if err := remote.Write(attTag, mutate.MediaType(att, types.OCIManifestSchema1), s.remoteOpts()...); err != nil {
+		t.Fatal(err)
+	}
+	if line := verify().mustFail(t); !strings.Contains(line, "kfp-metadata-envoy: sha256-"+index.Hex+".att layer 1 is not signed by the key") {
+		t.Errorf("a statement signed by another key:\n%s", tail(line, 15))
+	}
+
+	// Tampering 3: the release tag re-pointed at another index (the same
+	// platforms and commit, one annotation more).
+	idx, err := desc.ImageIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := mutate.Annotations(idx, map[string]string{"e2e": "re-pointed"}).(v1.ImageIndex)
+	movedDigest, _ := moved.Digest()
+	if err := remote.WriteIndex(tagRef, moved, s.remoteOpts()...); err != nil {
+		t.Fatal(err)
+	}
+	if line := verify().mustFail(t); !strings.Contains(line, "kfp-metadata-envoy: no provenance for "+movedDigest.String()) {
+		t.Errorf("the tag re-pointed:\n%s", tail(line, 15))
+	}
+}
+
+// pemBodyLine is the first line of a PEM block's base64 body: what a leak
+// of the key would show.
+func pemBodyLine(t *testing.T, pemData []byte) string {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(string(pemData)), "\n")
+	if len(lines) < 3 || len(lines[1]) < 40 {
+		t.Fatalf("not a PEM block: %.60q", pemData)
+	}
+	return lines[1]
+}
+
+// sealE2E is evidence.Seal, failing the test on error.
+func sealE2E(t *testing.T, st evidence.Statement, key *ecdsa.PrivateKey) evidence.Envelope {
+	t.Helper()
+	env, err := evidence.Seal(st, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
