@@ -17,6 +17,7 @@ import (
 	"github.com/kfp-dagger/kfp-dagger/ci/internal/dagger"
 	"github.com/kfp-dagger/kfp-dagger/internal/catalog"
 	"github.com/kfp-dagger/kfp-dagger/internal/evidence"
+	"github.com/kfp-dagger/kfp-dagger/internal/fanout"
 	"github.com/kfp-dagger/kfp-dagger/internal/release"
 	"github.com/kfp-dagger/kfp-dagger/internal/signing"
 	"github.com/kfp-dagger/kfp-dagger/internal/vulnscan"
@@ -212,6 +213,21 @@ func (m *Kfp) attest(ctx context.Context, reg release.Registry, rec release.Reco
 	return len(sts), nil
 }
 
+// attestAll runs attest for every verified index of merged, concurrency at
+// a time, and returns one error (or nil) per record.
+func (m *Kfp) attestAll(ctx context.Context, reg release.Registry, set catalog.Set, merged []release.Record, o *signingOptions,
+	scan *scanOptions, f *findings, startedOn time.Time, registry, username string, password *dagger.Secret, concurrency int) []error {
+	return fanout.Run(ctx, len(merged), concurrency, false, func(ctx context.Context, i int) error {
+		r := merged[i]
+		img, err := set.Lookup(r.Image)
+		if err != nil {
+			return err
+		}
+		_, err = m.attest(ctx, reg, r, img, o, scan, f, startedOn, registry, username, password)
+		return err
+	})
+}
+
 // opened is the evidence attached to digest in repo that opens with the
 // key; envelopes signed by another key are not this run's and count for
 // nothing here (verify-release reports them).
@@ -256,6 +272,9 @@ func (m *Kfp) provenanceOf(ctx context.Context, img catalog.Image, rec release.R
 		BuildArgs: map[string]string{}, StartedOn: startedOn, FinishedOn: rec.StagedAt}
 	if b.FinishedOn.IsZero() {
 		b.FinishedOn = time.Now()
+	}
+	if b.StartedOn.IsZero() || b.StartedOn.After(b.FinishedOn) {
+		b.StartedOn = b.FinishedOn // staged by an earlier run, or only the staging time is known
 	}
 	args, err := m.buildArgs(ctx, img, registry, "")
 	if err != nil {

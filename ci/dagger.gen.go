@@ -529,7 +529,70 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg retryBudget", err))
 				}
 			}
-			return (*Kfp).Promote(&parent, ctx, registry, records, images, latest, force, smoke, username, password, registryTunnel, attemptTimeout, retryBudget)
+			var scan bool
+			if inputArgs["scan"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["scan"]), &scan)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg scan", err))
+				}
+			}
+			var severity string
+			if inputArgs["severity"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["severity"]), &severity)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg severity", err))
+				}
+			}
+			var ignoreUnfixed bool
+			if inputArgs["ignoreUnfixed"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["ignoreUnfixed"]), &ignoreUnfixed)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg ignoreUnfixed", err))
+				}
+			}
+			var dbRepository string
+			if inputArgs["dbRepository"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dbRepository"]), &dbRepository)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dbRepository", err))
+				}
+			}
+			var dbRegistry *dagger.Service
+			if inputArgs["dbRegistry"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dbRegistry"]), &dbRegistry)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dbRegistry", err))
+				}
+			}
+			var trivyImage string
+			if inputArgs["trivyImage"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["trivyImage"]), &trivyImage)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyImage", err))
+				}
+			}
+			var cosignImage string
+			if inputArgs["cosignImage"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cosignImage"]), &cosignImage)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cosignImage", err))
+				}
+			}
+			var signingKey *dagger.Secret
+			if inputArgs["signingKey"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["signingKey"]), &signingKey)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg signingKey", err))
+				}
+			}
+			var signingKeyPassword *dagger.Secret
+			if inputArgs["signingKeyPassword"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["signingKeyPassword"]), &signingKeyPassword)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg signingKeyPassword", err))
+				}
+			}
+			return (*Kfp).Promote(&parent, ctx, registry, records, images, latest, force, smoke, username, password, registryTunnel, attemptTimeout, retryBudget, scan, severity, ignoreUnfixed, dbRepository, dbRegistry, trivyImage, cosignImage, signingKey, signingKeyPassword)
 		case "Publish":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)

@@ -378,8 +378,10 @@ func (m *Kfp) newRecord(img catalog.Image, registry string, now time.Time) (*rel
 // Promote merges the records of one or more stage runs, assembles each
 // image's index from the staged platform manifests (no rebuild), verifies
 // every index (exactly the catalog's platforms, revision and version labels,
-// and with --smoke each platform image answering --version with its
-// architecture), and only when every image passed moves the tags by digest:
+// with --smoke each platform image answering --version with its
+// architecture, with --scan no vulnerability at or above --severity), with
+// --signing-key signs each index's evidence and reads it back with the key,
+// and only when every image passed moves the tags by digest:
 // every immutable tag (X.Y.Z, the commit) of every image before any moving
 // tag (master, latest). A rerun finishes what is missing. Without records,
 // --latest moves latest of every published image to what its X.Y.Z tag
@@ -421,10 +423,53 @@ func (m *Kfp) Promote(
 	// +optional
 	// +default="3m"
 	retryBudget string,
+	// Scan each staged platform image with Trivy before any tag moves; a vulnerability at or above --severity blocks the release.
+	// +optional
+	scan bool,
+	// Lowest severity that blocks the release: LOW, MEDIUM, HIGH or CRITICAL.
+	// +optional
+	// +default="HIGH"
+	severity string,
+	// Leave out vulnerabilities that have no fixed version yet.
+	// +optional
+	ignoreUnfixed bool,
+	// Trivy vulnerability DB (OCI artifact).
+	// +optional
+	// +default="ghcr.io/aquasecurity/trivy-db:2"
+	dbRepository string,
+	// Tunnel to a loopback registry holding the DB, e.g. tcp://localhost:5000.
+	// +optional
+	dbRegistry *dagger.Service,
+	// Image that provides the trivy binary (scan and SBOMs).
+	// +optional
+	// +default="aquasec/trivy:0.74.0"
+	trivyImage string,
+	// Image that provides the cosign binary (signing).
+	// +optional
+	// +default="gcr.io/projectsigstore/cosign:v3.1.3"
+	cosignImage string,
+	// Cosign private key (cosign.key): sign each staged index's evidence (SLSA provenance, an SPDX SBOM per platform, the smoke run and, with --scan, the vulnerability verdict) and check it before any tag moves. Needs --smoke.
+	// +optional
+	signingKey *dagger.Secret,
+	// Password of the signing key.
+	// +optional
+	signingKeyPassword *dagger.Secret,
 ) (string, error) {
 	set, err := m.imageSet(ctx)
 	if err != nil {
 		return "", err
+	}
+	chain, err := newSupplyChain(scan, severity, ignoreUnfixed, dbRepository, dbRegistry, trivyImage, false, "", cosignImage, username, password, registryTunnel)
+	if err != nil {
+		return "", err
+	}
+	signer, err := newSigningOptions(signingKey, signingKeyPassword, smoke,
+		cosignOptions{image: cosignImage, username: username, password: password, tunnel: registryTunnel}, trivyImage)
+	if err != nil {
+		return "", err
+	}
+	if len(records) == 0 && (scan || signer != nil) {
+		return "", errors.New("promote: --scan and --signing-key check staged records; a retag of an existing release (--latest without records) adds no evidence")
 	}
 	forced := map[string]bool{}
 	for _, f := range force {
@@ -487,6 +532,16 @@ func (m *Kfp) Promote(
 	if err != nil {
 		return "", err
 	}
+	// Tools, DB and key checked before the first write (the index).
+	if err := chain.preflight(ctx); err != nil {
+		return "", err
+	}
+	if signer != nil {
+		if err := signer.preflight(ctx); err != nil {
+			return "", err
+		}
+	}
+	found := newFindings()
 	var failed []string
 	for i := range merged {
 		r := &merged[i]
@@ -495,7 +550,10 @@ func (m *Kfp) Promote(
 		}
 		expect := release.Expect{Platforms: staged[r.Image]}
 		if smoke {
-			expect.Checks = append(expect.Checks, m.smokeCheck(r.Repository, registry, username, password, nil))
+			expect.Checks = append(expect.Checks, m.smokeCheck(r.Repository, registry, username, password, found))
+		}
+		if chain.scan != nil {
+			expect.Checks = append(expect.Checks, m.scanCheck(r.Repository, registry, username, password, chain.scan, found))
 		}
 		res, err := release.Verify(ctx, reg, *r, expect)
 		if err != nil {
@@ -511,6 +569,20 @@ func (m *Kfp) Promote(
 	}
 	if len(failed) > 0 {
 		return done(fmt.Errorf("promote: no tag moved: %s", strings.Join(failed, "; ")))
+	}
+	if signer != nil {
+		for i, err := range m.attestAll(ctx, reg, set, merged, signer, chain.scan, found, time.Time{}, registry, username, password, 2) {
+			fmt.Fprintf(&b, "evidence %s@%s: ", merged[i].Repository, merged[i].Index)
+			if err != nil {
+				fmt.Fprintf(&b, "FAILED: %v\n", err)
+				failed = append(failed, merged[i].Image+": evidence: "+err.Error())
+				continue
+			}
+			b.WriteString("signed and checked\n")
+		}
+		if len(failed) > 0 {
+			return done(fmt.Errorf("promote: no tag moved: %s", strings.Join(failed, "; ")))
+		}
 	}
 	plan, err := release.Plan(merged, latest)
 	if err != nil {

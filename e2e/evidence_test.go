@@ -42,13 +42,7 @@ import (
 func TestSignedRelease(t *testing.T) {
 	s := requireScanEnv(t)
 	cosignImage := "--cosign-image=" + s.mirror + "/projectsigstore/cosign:v3.1.3"
-	keys := t.TempDir()
-	keyPassword := "e2e-signing-key-password-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	pwFile := filepath.Join(t.TempDir(), "key-password")
-	if err := os.WriteFile(pwFile, []byte(keyPassword), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s.dagger(t, "key-pair", "--password=file:"+pwFile, cosignImage, "export", "--path="+keys).mustSucceed(t)
+	keys, keyPassword, signArgs := newSigningKey(t, s.env, s.mirror)
 	pubPEM, err := os.ReadFile(filepath.Join(keys, "cosign.pub"))
 	if err != nil {
 		t.Fatal(err)
@@ -67,9 +61,8 @@ func TestSignedRelease(t *testing.T) {
 	auth := []string{"--username=" + s.username, "--password=file:" + s.passwordFile, s.tunnel()}
 	publish := func() result {
 		args := []string{"--commit=" + testCommit, "--version=" + version, "publish-all", "--images=metadata-envoy",
-			"--registry=" + repo, "--format=json", "--scan", cosignImage,
-			"--signing-key=file:" + filepath.Join(keys, "cosign.key"), "--signing-key-password=file:" + pwFile}
-		return s.dagger(t, append(append(args, s.dbArgs...), auth...)...)
+			"--registry=" + repo, "--format=json", "--scan"}
+		return s.dagger(t, append(append(append(args, signArgs...), s.dbArgs...), auth...)...)
 	}
 	verify := func() result {
 		return s.dagger(t, append([]string{"--commit=" + testCommit, "--version=" + version, "verify-release", "--scan",
@@ -304,4 +297,20 @@ func sealE2E(t *testing.T, st evidence.Statement, key *ecdsa.PrivateKey) evidenc
 		t.Fatal(err)
 	}
 	return env
+}
+
+// newSigningKey makes a cosign key pair with a password, as a release
+// manager would (key-pair), and returns its directory (cosign.key,
+// cosign.pub), the password, and the flags that sign with it.
+func newSigningKey(t *testing.T, e env, mirror string) (dir, password string, args []string) {
+	t.Helper()
+	dir = t.TempDir()
+	password = "e2e-signing-key-password-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	pwFile := filepath.Join(t.TempDir(), "key-password")
+	if err := os.WriteFile(pwFile, []byte(password), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cosignImage := "--cosign-image=" + mirror + "/projectsigstore/cosign:v3.1.3"
+	e.dagger(t, "key-pair", "--password=file:"+pwFile, cosignImage, "export", "--path="+dir).mustSucceed(t)
+	return dir, password, []string{cosignImage, "--signing-key=file:" + filepath.Join(dir, "cosign.key"), "--signing-key-password=file:" + pwFile}
 }

@@ -35,9 +35,10 @@ func readRecords(t *testing.T, path string) []release.Record {
 
 // TestStageMergePromote stages one image on two stage runs, one per
 // platform, as two engines or runners would, then promotes the merged
-// records: the index holds exactly the two staged children, every tag points
-// at it, a rerun writes nothing, promote --latest retags without building,
-// and a record that fails verification moves no tag.
+// records with a signing key: the index holds exactly the two staged
+// children, its evidence passes verify-release, every tag points at it, a
+// rerun writes nothing, promote --latest retags without building, and a
+// record that fails verification moves no tag.
 func TestStageMergePromote(t *testing.T) {
 	e := requireEnv(t)
 	repo := e.uniqueRepo("release")
@@ -69,8 +70,17 @@ func TestStageMergePromote(t *testing.T) {
 		args := append([]string{"--commit=" + testCommit, "--version=" + version, "promote", "--registry=" + repo, tunnel}, auth...)
 		return e.dagger(t, append(args, extra...)...)
 	}
-	out := promote(append(records, "--smoke")...).mustSucceed(t)
+	keys, _, signArgs := newSigningKey(t, e, requireToolImages(t))
+	out := promote(append(append(records, "--smoke"), signArgs...)...).mustSucceed(t)
 	t.Logf("e2e: promote:\n%s", out)
+	if !strings.Contains(out, "signed and checked") {
+		t.Errorf("promote with a signing key reports no evidence:\n%s", out)
+	}
+	verified := e.dagger(t, append([]string{"--commit=" + testCommit, "--version=" + version, "verify-release", "--registry=" + repo,
+		"--images=metadata-envoy", "--public-key=" + filepath.Join(keys, "cosign.pub"), tunnel}, auth...)...).mustSucceed(t)
+	if !strings.Contains(verified, " | 4 | ok |") {
+		t.Errorf("verify-release after a signed promote:\n%s", verified)
+	}
 
 	// The index under the release tag holds exactly the two staged children.
 	want := []string{readRecords(t, strings.TrimPrefix(records[0], "--records="))[0].Platforms[0].Digest.String(),
