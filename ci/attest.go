@@ -78,6 +78,9 @@ func (o *signingOptions) keyed(ctr *dagger.Container) *dagger.Container {
 func (o *signingOptions) preflight(ctx context.Context) error {
 	pem, err := o.keyed(cosignContainer(o.cosign.image)).WithExec(signing.PublicKeyArgs(keyPath)).Stdout(ctx)
 	if err != nil {
+		if strings.Contains(err.Error(), "decryption failed") {
+			return errors.New("pre-flight: signing key: --signing-key-password does not open the key (cosign: decryption failed)")
+		}
 		return fmt.Errorf("pre-flight: signing key: %w", oneLine(err))
 	}
 	if o.public, err = evidence.ParsePublicKey([]byte(pem)); err != nil {

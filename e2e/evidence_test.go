@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -67,6 +68,29 @@ func TestSignedRelease(t *testing.T) {
 	verify := func() result {
 		return s.dagger(t, append([]string{"--commit=" + testCommit, "--version=" + version, "verify-release", "--scan",
 			"--registry=" + repo, "--images=metadata-envoy", "--public-key=" + filepath.Join(keys, "cosign.pub")}, auth...)...)
+	}
+
+	// Bad input: one line, nothing written. A wrong key password is found
+	// by the pre-flight, before anything is built or pushed.
+	wrongPw := filepath.Join(t.TempDir(), "wrong")
+	if err := os.WriteFile(wrongPw, []byte("not-the-key-password"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		flags []string
+		want  string
+	}{
+		{append(slices.Clone(signArgs[:2]), "--signing-key-password=file:"+wrongPw), "pre-flight: signing key: --signing-key-password does not open the key"},
+		{append(slices.Clone(signArgs), "--smoke=false"), "--signing-key needs the smoke run"},
+	} {
+		r := s.dagger(t, append(append([]string{"--commit=" + testCommit, "--version=" + version, "publish-all", "--images=metadata-envoy",
+			"--registry=" + repo}, c.flags...), auth...)...)
+		if line := errorLine(r.mustFail(t)); !strings.Contains(line, c.want) || strings.Contains(line, keyPassword) {
+			t.Errorf("%s: error line %q, want %q", c.flags[len(c.flags)-1], line, c.want)
+		}
+	}
+	if tags, err := remote.List(parseRef(t, repo+"/kfp-metadata-envoy").Context(), s.remoteOpts()...); err == nil && len(tags) > 0 {
+		t.Fatalf("%s/kfp-metadata-envoy holds %v after refused runs", repo, tags)
 	}
 
 	first := publish()
