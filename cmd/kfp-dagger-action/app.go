@@ -134,15 +134,20 @@ func (a *App) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Mask the password before anything can print it.
-	if pw := c.input("password"); pw != "" {
-		a.secrets = append(a.secrets, pw)
-		for _, line := range strings.Split(pw, "\n") {
-			if line = strings.TrimSpace(line); line != "" {
+	// Mask the secrets before anything can print them: each whole, and
+	// each line of one (a PEM key) on its own.
+	for _, si := range secretInputs {
+		sec := c.input(si.Input)
+		if sec == "" {
+			continue
+		}
+		a.secrets = append(a.secrets, sec)
+		for _, line := range strings.Split(sec, "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "-----") {
 				if c.github {
 					a.action.AddMask(line)
 				}
-				if line != pw {
+				if line != sec {
 					a.secrets = append(a.secrets, line)
 				}
 			}
@@ -239,7 +244,7 @@ func (a *App) runStep(ctx context.Context, cfg Config, s Step, epoch int64, dige
 	a.info("dagger %s", strings.Join(args, " "))
 	var out bytes.Buffer
 	errTail := &tailBuffer{max: 256 << 10}
-	runErr := a.runner.Run(ctx, "dagger", args, a.childEnv(cfg.Password),
+	runErr := a.runner.Run(ctx, "dagger", args, a.childEnv(cfg),
 		io.MultiWriter(&out, a.stdout), io.MultiWriter(errTail, a.stderr))
 	if runErr != nil {
 		// publish-all and build-all print their report after the error line.
@@ -383,7 +388,7 @@ func (a *App) changedFiles(ctx context.Context, cfg Config, s Step) (string, err
 // commitTime is the commit time of the checkout at source, in Unix seconds.
 func (a *App) commitTime(ctx context.Context, source string) (int64, error) {
 	var out, errOut bytes.Buffer
-	err := a.runner.Run(ctx, "git", []string{"-C", source, "log", "-1", "--format=%ct"}, a.childEnv(""), &out, &errOut)
+	err := a.runner.Run(ctx, "git", []string{"-C", source, "log", "-1", "--format=%ct"}, a.childEnv(Config{}), &out, &errOut)
 	if err != nil {
 		return 0, fmt.Errorf("read the commit time of %s (git log -1 --format=%%ct): %v: %s", source, err, oneLine(errOut.String()))
 	}
@@ -394,19 +399,28 @@ func (a *App) commitTime(ctx context.Context, source string) (int64, error) {
 	return t, nil
 }
 
-// childEnv is the children's environment: this process's, without the
-// password input, plus PasswordEnv when there is a password.
-func (a *App) childEnv(password string) []string {
+// childEnv is the children's environment: this process's without any
+// secret input, plus the variable each secret that is set reaches dagger
+// through (PasswordEnv, SigningKeyEnv, SigningKeyPasswordEnv).
+func (a *App) childEnv(cfg Config) []string {
+	drop := map[string]bool{}
+	for _, si := range secretInputs {
+		drop[si.Env] = true
+		for _, v := range inputVars(si.Input) {
+			drop[v] = true
+		}
+	}
 	var env []string
 	for _, kv := range a.environ() {
 		name, _, _ := strings.Cut(kv, "=")
-		if name == passwordInput || name == passwordVar || name == PasswordEnv {
-			continue
+		if !drop[name] {
+			env = append(env, kv)
 		}
-		env = append(env, kv)
 	}
-	if password != "" {
-		env = append(env, PasswordEnv+"="+password)
+	for _, kv := range [][2]string{{PasswordEnv, cfg.Password}, {SigningKeyEnv, cfg.SigningKey}, {SigningKeyPasswordEnv, cfg.SigningKeyPassword}} {
+		if kv[1] != "" {
+			env = append(env, kv[0]+"="+kv[1])
+		}
 	}
 	return env
 }

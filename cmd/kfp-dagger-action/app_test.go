@@ -20,6 +20,9 @@ import (
 const (
 	sha      = "0123456789abcdef0123456789abcdef01234567"
 	password = "s3cr3t-Pa55"
+	// signingKey is shaped like cosign.key: each body line is masked.
+	signingKey         = "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\neyJrZGYiOnsibmFtZSI6InNjcnlwdCJ9fQ-line-one\nZW5jcnlwdGVkLWtleS1ib2R5-line-two\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----"
+	signingKeyPassword = "k3y-Pa55w0rd"
 	epoch    = "1715000000"
 )
 
@@ -119,6 +122,8 @@ func TestRun(t *testing.T) {
 		want    []string // dagger argv; nil means dagger must not run
 		// wantPassword: the dagger child's environment carries the password.
 		wantPassword bool
+		// wantSigning: it carries the signing key and its password.
+		wantSigning bool
 		wantOutputs  map[string]string // substrings of outputs
 		wantSummary  []string          // substrings of the step summary
 		wantLog      []string          // substrings of the workflow-command log
@@ -291,6 +296,42 @@ func TestRun(t *testing.T) {
 			wantSummary: []string{"```text\nghcr.io/kubeflow/kfp-api-server:2.5.0"},
 		},
 		{
+			name:  "publish-all with a signing key passes the key and its password by env",
+			ref:   "refs/tags/v2.5.0",
+			event: "push",
+			inputs: map[string]string{"command": "publish-all", "password": password, "signing-key": signingKey,
+				"signing-key-password": signingKeyPassword, "cosign-image": "mirror.example/cosign:v3.1.3"},
+			runner: fakeRunner{gitOut: epoch, daggerOut: publishReport},
+			want: base("--version=2.5.0", "--source-date-epoch="+epoch, "publish-all",
+				"--registry=ghcr.io/kubeflow", "--username=octocat", "--password=env:KFP_REGISTRY_PASSWORD",
+				"--cosign-image=mirror.example/cosign:v3.1.3", "--signing-key=env:KFP_DAGGER_SIGNING_KEY",
+				"--signing-key-password=env:KFP_DAGGER_SIGNING_KEY_PASSWORD", "--format=json", "--concurrency=2"),
+			wantPassword: true,
+			wantSigning:  true,
+		},
+		{
+			name:  "promote of stage records with a signing key also smokes every platform",
+			ref:   "refs/tags/v2.5.0",
+			event: "push",
+			inputs: map[string]string{"command": "promote", "password": password, "signing-key": signingKey,
+				"signing-key-password": signingKeyPassword, "records": "a/records.json,b/records.json"},
+			runner: fakeRunner{gitOut: epoch, daggerOut: "verify r@sha256:1: ok\n"},
+			want: base("--version=2.5.0", "--source-date-epoch="+epoch, "promote",
+				"--registry=ghcr.io/kubeflow", "--username=octocat", "--password=env:KFP_REGISTRY_PASSWORD",
+				"--signing-key=env:KFP_DAGGER_SIGNING_KEY", "--signing-key-password=env:KFP_DAGGER_SIGNING_KEY_PASSWORD", "--smoke",
+				"--records=a/records.json", "--records=b/records.json"),
+			wantPassword: true,
+			wantSigning:  true,
+		},
+		{
+			name:    "a signing key password without a key is refused",
+			ref:     "refs/heads/master",
+			event:   "push",
+			inputs:  map[string]string{"command": "publish-all", "password": password, "signing-key-password": signingKeyPassword},
+			runner:  fakeRunner{gitOut: epoch},
+			wantErr: "input signing-key-password needs the signing-key input",
+		},
+		{
 			name:    "an unknown command names the valid ones",
 			ref:     "refs/heads/master",
 			event:   "push",
@@ -409,6 +450,9 @@ func TestRun(t *testing.T) {
 				if got := hasEnv(d.env, PasswordEnv+"="+password); got != tc.wantPassword {
 					t.Errorf("dagger env has %s=<password>: %v, want %v", PasswordEnv, got, tc.wantPassword)
 				}
+				if got := hasEnv(d.env, SigningKeyEnv+"="+signingKey) && hasEnv(d.env, SigningKeyPasswordEnv+"="+signingKeyPassword); got != tc.wantSigning {
+					t.Errorf("dagger env has the signing key and its password: %v, want %v", got, tc.wantSigning)
+				}
 				if hasEnv(d.env, PasswordEnv+"=stale") {
 					t.Errorf("dagger env keeps the inherited %s", PasswordEnv)
 				}
@@ -417,27 +461,44 @@ func TestRun(t *testing.T) {
 				}
 			}
 
-			// The password goes only to the dagger child's environment.
+			// The secrets go only to the dagger child's environment, each
+			// under its own variable, never as an input variable.
+			secrets := []string{password, signingKeyPassword, "eyJrZGYiOnsibmFtZSI6InNjcnlwdCJ9fQ-line-one", "ZW5jcnlwdGVkLWtleS1ib2R5-line-two"}
 			for _, c := range runner.calls {
-				for _, a := range c.args {
-					if strings.Contains(a, password) {
-						t.Errorf("%s argv contains the password: %q", c.name, c.args)
+				for _, sec := range secrets {
+					for _, a := range c.args {
+						if strings.Contains(a, sec) {
+							t.Errorf("%s argv contains a secret: %q", c.name, c.args)
+						}
 					}
 				}
 				for _, kv := range c.env {
-					if strings.HasPrefix(kv, passwordInput+"=") {
-						t.Errorf("%s env contains %s", c.name, passwordInput)
+					for _, in := range []string{"INPUT_PASSWORD=", "INPUT_SIGNING-KEY=", "INPUT_SIGNING-KEY-PASSWORD="} {
+						if strings.HasPrefix(kv, in) {
+							t.Errorf("%s env contains %s", c.name, in)
+						}
 					}
-					if c.name != "dagger" && strings.Contains(kv, password) {
-						t.Errorf("%s env contains the password", c.name)
+					for _, sec := range secrets {
+						if c.name != "dagger" && strings.Contains(kv, sec) {
+							t.Errorf("%s env contains a secret", c.name)
+						}
 					}
 				}
 			}
 			outputs := readFile(t, outputFile)
 			summary := readFile(t, summaryFile)
 			for what, s := range map[string]string{"outputs": outputs, "step summary": summary, "error": fatal} {
-				if strings.Contains(s, password) {
-					t.Errorf("%s contain the password:\n%s", what, s)
+				for _, sec := range secrets {
+					if strings.Contains(s, sec) {
+						t.Errorf("%s contain a secret:\n%s", what, s)
+					}
+				}
+			}
+			if _, ok := tc.inputs["signing-key"]; ok {
+				for _, sec := range secrets[1:] {
+					if !strings.Contains(log.String(), "::add-mask::"+sec+"\n") {
+						t.Errorf("%s not masked; log:\n%s", sec, log.String())
+					}
 				}
 			}
 			for _, line := range strings.Split(log.String(), "\n") {

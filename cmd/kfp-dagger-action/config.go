@@ -28,12 +28,27 @@ const (
 	// PasswordEnv is the child environment variable that carries the
 	// registry password; dagger reads it as a Secret through env:.
 	PasswordEnv = "KFP_REGISTRY_PASSWORD"
-	// passwordInput is the environment variable GitHub sets for the
-	// password input; it is kept out of the child's environment.
-	passwordInput = "INPUT_PASSWORD"
-	// passwordVar is the same input on GitLab and other CIs.
-	passwordVar = "KFP_PASSWORD"
+	// SigningKeyEnv and SigningKeyPasswordEnv carry the cosign signing key
+	// and its password to dagger the same way.
+	SigningKeyEnv         = "KFP_DAGGER_SIGNING_KEY"
+	SigningKeyPasswordEnv = "KFP_DAGGER_SIGNING_KEY_PASSWORD"
 )
+
+// secretInputs are the inputs that hold secrets and the child environment
+// variable each reaches dagger through. The input's own variables
+// (INPUT_<NAME> on GitHub, KFP_<NAME> elsewhere) are kept out of the
+// child's environment; the values are masked and redacted.
+var secretInputs = []struct{ Input, Env string }{
+	{"password", PasswordEnv},
+	{"signing-key", SigningKeyEnv},
+	{"signing-key-password", SigningKeyPasswordEnv},
+}
+
+// inputVars are the environment variables an input is read from:
+// INPUT_<NAME> on GitHub (hyphens kept), KFP_<NAME> elsewhere.
+func inputVars(name string) []string {
+	return []string{"INPUT_" + strings.ToUpper(name), "KFP_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))}
+}
 
 // Config is the action's inputs.
 type Config struct {
@@ -63,6 +78,11 @@ type Config struct {
 	RegistryTunnel string
 	// DryRun prints the dagger calls and runs none.
 	DryRun bool
+	// SigningKey and SigningKeyPassword: publish-all and promote sign each
+	// index's evidence with this cosign key before any tag moves.
+	SigningKey, SigningKeyPassword string
+	// CosignImage overrides the module's cosign image (air-gapped mirrors).
+	CosignImage string
 	// Notices are input fixes worth telling the user about.
 	Notices []string
 }
@@ -83,7 +103,13 @@ func readConfig(input func(string) string, actor string) (Config, error) {
 		RecordsDir: orDefault(input("records-dir"), defaultRecordsDir),
 		ScanDir:    orDefault(input("scan-dir"), defaultScanDir),
 		// a registry on the runner's loopback (self-hosted runners, tests)
-		RegistryTunnel: strings.TrimSpace(input("registry-tunnel")),
+		RegistryTunnel:     strings.TrimSpace(input("registry-tunnel")),
+		SigningKey:         input("signing-key"),
+		SigningKeyPassword: input("signing-key-password"),
+		CosignImage:        strings.TrimSpace(input("cosign-image")),
+	}
+	if c.SigningKeyPassword != "" && c.SigningKey == "" {
+		return c, errors.New("input signing-key-password needs the signing-key input")
 	}
 	if !validCommand(c.Command) {
 		return c, fmt.Errorf("invalid command %q: want one of %s", c.Command, strings.Join(Commands, ", "))
@@ -305,6 +331,19 @@ func daggerArgs(c Config, s Step, commit string, epoch int64, resultsDir, change
 			credentials()
 		}
 	}
+	// The key and its password reach dagger as Secrets read from the
+	// child's environment, never as arguments.
+	signing := func() {
+		if c.CosignImage != "" {
+			args = append(args, "--cosign-image="+c.CosignImage)
+		}
+		if c.SigningKey != "" {
+			args = append(args, "--signing-key=env:"+SigningKeyEnv)
+		}
+		if c.SigningKeyPassword != "" {
+			args = append(args, "--signing-key-password=env:"+SigningKeyPasswordEnv)
+		}
+	}
 	concurrency := "--concurrency=" + strconv.Itoa(c.Concurrency)
 	switch s.Command {
 	case "test":
@@ -332,6 +371,7 @@ func daggerArgs(c Config, s Step, commit string, epoch int64, resultsDir, change
 	case "publish-all":
 		credentials()
 		tunnel()
+		signing()
 		args = append(args, "--format=json")
 		images()
 		if s.Latest {
@@ -350,6 +390,12 @@ func daggerArgs(c Config, s Step, commit string, epoch int64, resultsDir, change
 	case "promote":
 		credentials()
 		tunnel()
+		if len(c.Records) > 0 && c.SigningKey != "" {
+			// a retag adds no evidence; signed evidence records the smoke
+			// run of every platform (emulated for a foreign one)
+			signing()
+			args = append(args, "--smoke")
+		}
 		for _, r := range c.Records {
 			args = append(args, "--records="+r)
 		}
