@@ -411,7 +411,7 @@ func (m *Kfp) PublishAll(
 	registryTunnel *dagger.Service,
 	// Image that provides the cosign binary.
 	// +optional
-	// +default="gcr.io/projectsigstore/cosign:v3.1.3"
+	// +default="gcr.io/projectsigstore/cosign:v3.1.3@sha256:9e5c2f2edc34351160407ca3416c61855bdf9403c3c5936e0f0be7fc261611b8"
 	cosignImage string,
 	// Cosign private key (cosign.key): sign each staged index's evidence (SLSA provenance, an SPDX SBOM per platform, the smoke run and, with --scan, the vulnerability verdict) and check it before any tag moves.
 	// +optional

@@ -90,7 +90,7 @@ func (m *Kfp) KeyPair(
 	password *dagger.Secret,
 	// Image that provides the cosign binary.
 	// +optional
-	// +default="gcr.io/projectsigstore/cosign:v3.1.3"
+	// +default="gcr.io/projectsigstore/cosign:v3.1.3@sha256:9e5c2f2edc34351160407ca3416c61855bdf9403c3c5936e0f0be7fc261611b8"
 	cosignImage string,
 ) (*dagger.Directory, error) {
 	ctr := cosignContainer(cosignImage).WithDirectory("/out", dag.Directory()).WithWorkdir("/out")
@@ -178,7 +178,7 @@ func (m *Kfp) Sign(
 	registryTunnel *dagger.Service,
 	// Image that provides the cosign binary.
 	// +optional
-	// +default="gcr.io/projectsigstore/cosign:v3.1.3"
+	// +default="gcr.io/projectsigstore/cosign:v3.1.3@sha256:9e5c2f2edc34351160407ca3416c61855bdf9403c3c5936e0f0be7fc261611b8"
 	cosignImage string,
 ) (string, error) {
 	s := signing.Signer{TLog: tlog, FulcioURL: fulcioUrl, RekorURL: rekorUrl}
@@ -274,7 +274,7 @@ func (m *Kfp) Verify(
 	registryTunnel *dagger.Service,
 	// Image that provides the cosign binary.
 	// +optional
-	// +default="gcr.io/projectsigstore/cosign:v3.1.3"
+	// +default="gcr.io/projectsigstore/cosign:v3.1.3@sha256:9e5c2f2edc34351160407ca3416c61855bdf9403c3c5936e0f0be7fc261611b8"
 	cosignImage string,
 	// Verify the attestations of this type instead of the signature, e.g. slsaprovenance1, spdxjson, vuln or a predicate type URI.
 	// +optional
@@ -453,7 +453,7 @@ func (m *Kfp) AttachSbom(
 	trivyImage string,
 	// Image that provides the cosign binary (attachment).
 	// +optional
-	// +default="gcr.io/projectsigstore/cosign:v3.1.3"
+	// +default="gcr.io/projectsigstore/cosign:v3.1.3@sha256:9e5c2f2edc34351160407ca3416c61855bdf9403c3c5936e0f0be7fc261611b8"
 	cosignImage string,
 ) (string, error) {
 	if !strings.Contains(ref, "@sha256:") {

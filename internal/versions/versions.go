@@ -16,7 +16,7 @@ const FileName = "versions.env"
 // Pins maps each KEY of versions.env to its value.
 type Pins map[string]string
 
-var line = regexp.MustCompile(`^([A-Z][A-Z0-9_]*)=([A-Za-z0-9._+-]+)$`)
+var line = regexp.MustCompile(`^([A-Z][A-Z0-9_]*)=([A-Za-z0-9._+:-]+)$`)
 
 // Parse reads KEY=VALUE lines; blank lines and lines starting with # are
 // skipped. Values are plain words (no quotes, no expansions), so a shell
@@ -70,4 +70,10 @@ func (p Pins) TrivyImage() string {
 // the version as cosign tags it ("v3.1.3").
 func (p Pins) CosignImage() string {
 	return "projectsigstore/cosign:" + p["COSIGN_VERSION"]
+}
+
+// CosignDefault is the module's default --cosign-image: the official image
+// by tag and index digest.
+func (p Pins) CosignDefault() string {
+	return "gcr.io/" + p.CosignImage() + "@" + p["COSIGN_IMAGE_DIGEST"]
 }

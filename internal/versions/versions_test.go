@@ -148,13 +148,19 @@ func check(t *testing.T, root string, p Pins) []string {
 func checkGoLine(p Pins, rel string, n int, l string, add func(string, ...any)) {
 	trivy, cosign := p.TrivyImage(), p.CosignImage()
 	for _, m := range toolRef.FindAllStringSubmatch(l, -1) {
-		ref := m[1]
+		ref, digest, pinned := strings.Cut(m[1], "@")
 		if !strings.HasSuffix(ref, ":") && !strings.HasSuffix(ref, trivy) && !strings.HasSuffix(ref, cosign) {
 			add("%s:%d: %q, versions.env pins %s and %s", rel, n, ref, trivy, cosign)
+		}
+		if pinned && strings.HasSuffix(ref, cosign) && digest != p["COSIGN_IMAGE_DIGEST"] {
+			add("%s:%d: %q, versions.env pins cosign at %s", rel, n, m[1], p["COSIGN_IMAGE_DIGEST"])
 		}
 	}
 	for _, m := range moduleDefault.FindAllStringSubmatch(l, -1) {
 		ref := m[1]
+		if strings.Contains(ref, "projectsigstore/cosign") && ref != p.CosignDefault() {
+			add("%s:%d: default %q, want the pinned %s", rel, n, ref, p.CosignDefault())
+		}
 		if !strings.HasSuffix(ref, trivy) && !strings.HasSuffix(ref, cosign) && !strings.Contains(ref, "aquasec/trivy") && !strings.Contains(ref, "projectsigstore/cosign") && !strings.HasPrefix(ref, "ghcr.io/aquasecurity/trivy-db:") {
 			add("%s:%d: image reference %q is not one versions.env pins; add it there and here", rel, n, ref)
 		}
