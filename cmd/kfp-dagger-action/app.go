@@ -234,6 +234,9 @@ func (a *App) runStep(ctx context.Context, cfg Config, s Step, epoch int64, dige
 	if err != nil {
 		return "", err
 	}
+	if changedFile != "" {
+		defer os.Remove(changedFile) // a temporary list, for this call only
+	}
 	args := daggerArgs(cfg, s, a.ci.event.SHA, epoch, a.resultsDir, changedFile)
 	if cfg.DryRun {
 		fmt.Fprintln(a.stdout, "dagger "+strings.Join(args, " "))

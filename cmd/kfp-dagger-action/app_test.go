@@ -31,6 +31,8 @@ type call struct {
 	name string
 	args []string
 	env  []string
+	// changed is what the --changed file held while the call ran.
+	changed string
 }
 
 // fakeRunner answers git with a commit time and dagger with a canned
@@ -47,7 +49,17 @@ type fakeRunner struct {
 }
 
 func (f *fakeRunner) Run(_ context.Context, name string, args []string, env []string, stdout, stderr io.Writer) error {
-	f.calls = append(f.calls, call{name, append([]string(nil), args...), append([]string(nil), env...)})
+	c := call{name: name, args: append([]string(nil), args...), env: append([]string(nil), env...)}
+	for _, a := range args {
+		if file, ok := strings.CutPrefix(a, "--changed="); ok {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return err
+			}
+			c.changed = string(b)
+		}
+	}
+	f.calls = append(f.calls, c)
 	switch name {
 	case "git":
 		if f.gitErr != nil {
@@ -759,9 +771,11 @@ func TestRunSince(t *testing.T) {
 	if file == "" || slices.Index(d.args, "--changed="+file) > slices.Index(d.args, "plan") {
 		t.Fatalf("dagger args %q: want --changed=FILE before the command", d.args)
 	}
-	t.Cleanup(func() { os.Remove(file) })
-	if got := readFile(t, file); got != "frontend/src/app.js\n" {
+	if got := d.changed; got != "frontend/src/app.js\n" {
 		t.Errorf("changed files = %q, want frontend/src/app.js", got)
+	}
+	if _, err := os.Stat(file); !os.IsNotExist(err) {
+		t.Errorf("the changed-files list %s is left behind after the run (%v)", file, err)
 	}
 	if !strings.Contains(log.String(), "1 files changed since master") {
 		t.Errorf("no notice of the change selection in the log:\n%s", log.String())
