@@ -222,6 +222,7 @@ func mergeImage(img string, want []string, records []Record, idx []int) (Record,
 	type claim struct {
 		record int
 		digest v1.Hash
+		smoke  *Smoke
 	}
 	claims := map[string][]claim{}
 	var order []string
@@ -258,7 +259,7 @@ func mergeImage(img string, want []string, records []Record, idx []int) (Record,
 			if _, ok := claims[key]; !ok {
 				order = append(order, key)
 			}
-			claims[key] = append(claims[key], claim{i, p.Digest})
+			claims[key] = append(claims[key], claim{i, p.Digest, p.Smoke})
 		}
 	}
 	for _, key := range order {
@@ -272,7 +273,7 @@ func mergeImage(img string, want []string, records []Record, idx []int) (Record,
 			problems = append(problems, e)
 			continue
 		}
-		out.Platforms = append(out.Platforms, PlatformManifest{Platform: key, Digest: cs[0].digest})
+		out.Platforms = append(out.Platforms, PlatformManifest{Platform: key, Digest: cs[0].digest, Smoke: cs[0].smoke})
 	}
 	var missing []string
 	for _, w := range want {

@@ -2,6 +2,7 @@ package release
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -34,6 +35,7 @@ func TestMergeTwoSingleArchRuns(t *testing.T) {
 	amd := []Record{run(t, "kfp-driver", commitA, "2.5.0", "linux/amd64"), run(t, "kfp-metadata-writer", commitA, "2.5.0", "linux/amd64")}
 	arm := run(t, "kfp-driver", commitA, "2.5.0", "linux/arm64")
 	arm.StagedAt = stagedAt.Add(time.Hour)
+	arm.Platforms[0].Smoke = &Smoke{Passed: true, Output: "kfp-driver arch=arm64"} // smoked by its stage
 	arm.Labels = map[string]string{"a": "1"}
 	amd[0].Index = hash(t, 'e') // a one-run index cannot hold the other run's platform
 	got, err := Merge([]Record{arm, amd[0], amd[1]}, wantBoth)
@@ -44,8 +46,9 @@ func TestMergeTwoSingleArchRuns(t *testing.T) {
 		t.Fatalf("Merge = %+v, want kfp-driver then kfp-metadata-writer", got)
 	}
 	d := got[0]
-	want := []PlatformManifest{{"linux/amd64", hash(t, 'a')}, {"linux/arm64", hash(t, 'b')}}
-	if !slices.Equal(d.Platforms, want) {
+	want := []PlatformManifest{{Platform: "linux/amd64", Digest: hash(t, 'a')},
+		{Platform: "linux/arm64", Digest: hash(t, 'b'), Smoke: &Smoke{Passed: true, Output: "kfp-driver arch=arm64"}}}
+	if !reflect.DeepEqual(d.Platforms, want) {
 		t.Errorf("platforms = %v, want %v", d.Platforms, want)
 	}
 	if d.Commit != commitA || d.Version != "2.5.0" || d.Repository != "ghcr.io/kubeflow/kfp-driver" || d.Source != source {

@@ -54,6 +54,16 @@ type PlatformManifest struct {
 	Platform string
 	// Digest is the digest of the platform's image manifest.
 	Digest v1.Hash
+	// Smoke is the smoke run the stage made of that digest (on an engine of
+	// that architecture), or nil when it made none.
+	Smoke *Smoke
+}
+
+// Smoke is the outcome of running a staged platform image with --version.
+type Smoke struct {
+	Passed bool
+	// Output is what the image printed, trimmed.
+	Output string
 }
 
 // recordJSON is the JSON form of a Record.
@@ -71,8 +81,14 @@ type recordJSON struct {
 }
 
 type platformJSON struct {
-	Platform string `json:"platform"`
-	Digest   string `json:"digest"`
+	Platform string     `json:"platform"`
+	Digest   string     `json:"digest"`
+	Smoke    *smokeJSON `json:"smoke,omitempty"`
+}
+
+type smokeJSON struct {
+	Passed bool   `json:"passed"`
+	Output string `json:"output"`
 }
 
 // MarshalJSON writes the record with its schema version, digests as
@@ -91,6 +107,9 @@ func (r Record) MarshalJSON() ([]byte, error) {
 	}
 	for i, p := range r.Platforms {
 		j.Platforms[i] = platformJSON{Platform: p.Platform, Digest: p.Digest.String()}
+		if p.Smoke != nil {
+			j.Platforms[i].Smoke = &smokeJSON{Passed: p.Smoke.Passed, Output: p.Smoke.Output}
+		}
 	}
 	if hasDigest(r.Index) {
 		j.Index = r.Index.String()
@@ -122,7 +141,11 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 		if err != nil {
 			return fmt.Errorf("stage record of %s: platform %s: invalid digest %q: %w", j.Image, p.Platform, p.Digest, err)
 		}
-		out.Platforms = append(out.Platforms, PlatformManifest{Platform: p.Platform, Digest: h})
+		pm := PlatformManifest{Platform: p.Platform, Digest: h}
+		if p.Smoke != nil {
+			pm.Smoke = &Smoke{Passed: p.Smoke.Passed, Output: p.Smoke.Output}
+		}
+		out.Platforms = append(out.Platforms, pm)
 	}
 	if j.Index != "" {
 		h, err := v1.NewHash(j.Index)

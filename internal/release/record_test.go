@@ -3,6 +3,7 @@ package release
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -33,6 +34,7 @@ func TestRecordJSONRoundTrip(t *testing.T) {
 		rec := sampleRecord(t)
 		if withIndex {
 			rec.Index = hash(t, 'c')
+			rec.Platforms[0].Smoke = &Smoke{Passed: true, Output: "kfp-driver arch=amd64"}
 		}
 		b, err := json.Marshal(rec)
 		if err != nil {
@@ -51,7 +53,7 @@ func TestRecordJSONRoundTrip(t *testing.T) {
 		}
 		if got.Image != rec.Image || got.Repository != rec.Repository || got.Version != rec.Version ||
 			got.Commit != rec.Commit || got.Source != rec.Source || got.Index != rec.Index ||
-			!got.StagedAt.Equal(rec.StagedAt) || len(got.Platforms) != 1 || got.Platforms[0] != rec.Platforms[0] ||
+			!got.StagedAt.Equal(rec.StagedAt) || !reflect.DeepEqual(got.Platforms, rec.Platforms) ||
 			got.Labels["org.opencontainers.image.title"] != "kfp-driver" {
 			t.Errorf("round trip = %+v, want %+v", got, rec)
 		}
