@@ -78,10 +78,11 @@ func (o *signingOptions) keyed(ctr *dagger.Container) *dagger.Container {
 func (o *signingOptions) preflight(ctx context.Context) error {
 	pem, err := o.keyed(cosignContainer(o.cosign.image)).WithExec(signing.PublicKeyArgs(keyPath)).Stdout(ctx)
 	if err != nil {
+		err = oneLine(err) // holds cosign's stderr
 		if strings.Contains(err.Error(), "decryption failed") {
 			return errors.New("pre-flight: signing key: --signing-key-password does not open the key (cosign: decryption failed)")
 		}
-		return fmt.Errorf("pre-flight: signing key: %w", oneLine(err))
+		return fmt.Errorf("pre-flight: signing key: %w", err)
 	}
 	if o.public, err = evidence.ParsePublicKey([]byte(pem)); err != nil {
 		return fmt.Errorf("pre-flight: signing key: %w", err)
@@ -217,18 +218,21 @@ func (m *Kfp) attest(ctx context.Context, reg release.Registry, rec release.Reco
 }
 
 // attestAll runs attest for every verified index of merged, concurrency at
-// a time, and returns one error (or nil) per record.
+// a time, and returns per record how many statements it signed and the
+// error (or nil).
 func (m *Kfp) attestAll(ctx context.Context, reg release.Registry, set catalog.Set, merged []release.Record, o *signingOptions,
-	scan *scanOptions, f *findings, startedOn time.Time, registry, username string, password *dagger.Secret, concurrency int) []error {
-	return fanout.Run(ctx, len(merged), concurrency, false, func(ctx context.Context, i int) error {
+	scan *scanOptions, f *findings, startedOn time.Time, registry, username string, password *dagger.Secret, concurrency int) ([]int, []error) {
+	signed := make([]int, len(merged))
+	errs := fanout.Run(ctx, len(merged), concurrency, false, func(ctx context.Context, i int) error {
 		r := merged[i]
 		img, err := set.Lookup(r.Image)
 		if err != nil {
 			return err
 		}
-		_, err = m.attest(ctx, reg, r, img, o, scan, f, startedOn, registry, username, password)
+		signed[i], err = m.attest(ctx, reg, r, img, o, scan, f, startedOn, registry, username, password)
 		return err
 	})
+	return signed, errs
 }
 
 // opened is the evidence attached to digest in repo that opens with the

@@ -1229,7 +1229,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg retryBudget", err))
 				}
 			}
-			return (*Kfp).Stage(&parent, ctx, registry, images, platforms, username, password, concurrency, registryTunnel, attemptTimeout, retryBudget)
+			var smoke bool
+			if inputArgs["smoke"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["smoke"]), &smoke)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg smoke", err))
+				}
+			}
+			return (*Kfp).Stage(&parent, ctx, registry, images, platforms, username, password, concurrency, registryTunnel, attemptTimeout, retryBudget, smoke)
 		case "Test":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)

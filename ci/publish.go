@@ -635,7 +635,7 @@ func (m *Kfp) publishAll(ctx context.Context, set catalog.Set, sel []catalog.Ima
 
 	// 4. Signed evidence of every index, read back and checked with the key.
 	if o.signer != nil {
-		signed := m.attestAll(ctx, reg, set, merged, o.signer, o.chain.scan, found, start, o.registry, o.username, o.password, o.concurrency)
+		_, signed := m.attestAll(ctx, reg, set, merged, o.signer, o.chain.scan, found, start, o.registry, o.username, o.password, o.concurrency)
 		if failEach(merged, signed, "evidence: ") {
 			return done("verified, not promoted: the evidence of another image could not be signed and checked")
 		}

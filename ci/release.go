@@ -34,6 +34,7 @@ type stageJob struct {
 	ctr      *dagger.Container // the build, when this run builds it
 	staged   v1.Hash           // what an earlier run staged, when it did
 	retries  int               // registry retries of its push
+	smoke    *release.Smoke    // the stage's smoke run of the staged digest, if asked
 }
 
 // Stage builds the published images of the source for the selected
@@ -45,7 +46,10 @@ type stageJob struct {
 // rerun after a failure finishes what is missing. Nothing a user pulls
 // moves; promote does that. Run one stage per engine or architecture
 // (e.g. --platforms=linux/arm64 on an arm64 runner) and hand all the records
-// to promote.
+// to promote. With --smoke each staged platform image runs --version from
+// its staged digest, on that engine (natively on a runner of that
+// architecture), and the record carries the result: promote then signs it
+// as evidence without running a foreign architecture under emulation.
 func (m *Kfp) Stage(
 	ctx context.Context,
 	// Registry path to stage in and publish to, e.g. ghcr.io/kubeflow.
@@ -77,6 +81,9 @@ func (m *Kfp) Stage(
 	// +optional
 	// +default="3m"
 	retryBudget string,
+	// Run each staged platform image with --version from its staged digest, check the architecture it reports, and record the result; a failure fails the stage.
+	// +optional
+	smoke bool,
 ) (*dagger.Directory, error) {
 	if err := m.checkStage(registry, concurrency); err != nil {
 		return nil, err
@@ -113,18 +120,27 @@ func (m *Kfp) Stage(
 	if err := stageError(m.stage(ctx, reg, p, jobs, concurrency, false)); err != nil {
 		return nil, fmt.Errorf("stage: %w", err)
 	}
+	if smoke {
+		if err := m.smokeStaged(ctx, registry, username, password, jobs, concurrency); err != nil {
+			return nil, fmt.Errorf("stage: %w", err)
+		}
+	}
 	records, err := m.stageRecords(ctx, p, jobs)
 	if err != nil {
 		return nil, err
 	}
 	var rep strings.Builder
-	rep.WriteString("| image | platform | manifest | staged by |\n| --- | --- | --- | --- |\n")
+	rep.WriteString("| image | platform | manifest | staged by | smoke |\n| --- | --- | --- | --- | --- |\n")
 	for _, j := range jobs {
 		how := "an earlier run (not rebuilt)"
 		if j.ctr != nil {
 			how = "this run"
 		}
-		fmt.Fprintf(&rep, "| %s | %s | %s | %s |\n", j.img.Name, j.platform, j.staged, how)
+		smoked := "-"
+		if j.smoke != nil {
+			smoked = "passed"
+		}
+		fmt.Fprintf(&rep, "| %s | %s | %s | %s | %s |\n", j.img.Name, j.platform, j.staged, how, smoked)
 	}
 	js, err := json.MarshalIndent(records, "", "  ")
 	if err != nil {
@@ -237,6 +253,25 @@ func stageError(errs []error) error {
 	return errors.Join(slices.DeleteFunc(slices.Clone(errs), func(err error) bool { return errors.Is(err, errNotPushed) })...)
 }
 
+// smokeStaged runs every staged platform image with --version from its
+// staged digest, concurrency at a time, and keeps each passing result on its
+// job; the first failure is returned (nothing is promoted from a stage that
+// fails its smoke run).
+func (m *Kfp) smokeStaged(ctx context.Context, registry, username string, password *dagger.Secret, jobs []stageJob, concurrency int) error {
+	errs := fanout.Run(ctx, len(jobs), concurrency, false, func(ctx context.Context, i int) error {
+		j := &jobs[i]
+		f := newFindings()
+		check := m.smokeCheck(strings.TrimSuffix(registry, "/")+"/"+j.img.Name, registry, username, password, f)
+		if err := check(ctx, j.img.Name, j.platform, j.staged); err != nil {
+			return fmt.Errorf("%s %s: %w", j.img.Name, j.platform, err)
+		}
+		r := f.smokeOf(j.img.Name)[0]
+		j.smoke = &release.Smoke{Passed: r.Passed, Output: r.Output}
+		return nil
+	})
+	return errors.Join(errs...)
+}
+
 // stageRecords turns staged jobs into one record per image, in job order.
 func (m *Kfp) stageRecords(ctx context.Context, p publisher, jobs []stageJob) ([]release.Record, error) {
 	records := map[string]*release.Record{}
@@ -252,7 +287,7 @@ func (m *Kfp) stageRecords(ctx context.Context, p publisher, jobs []stageJob) ([
 			records[j.img.Name] = r
 			order = append(order, j.img.Name)
 		}
-		r.Platforms = append(r.Platforms, release.PlatformManifest{Platform: j.platform, Digest: j.staged})
+		r.Platforms = append(r.Platforms, release.PlatformManifest{Platform: j.platform, Digest: j.staged, Smoke: j.smoke})
 	}
 	out := make([]release.Record, 0, len(order))
 	for _, name := range order {
@@ -379,7 +414,8 @@ func (m *Kfp) newRecord(img catalog.Image, registry string, now time.Time) (*rel
 // image's index from the staged platform manifests (no rebuild), verifies
 // every index (exactly the catalog's platforms, revision and version labels,
 // with --smoke each platform image answering --version with its
-// architecture, with --scan no vulnerability at or above --severity), with
+// architecture (or, from records of stage --smoke, the result each stage
+// recorded, which must have passed), with --scan no vulnerability at or above --severity), with
 // --signing-key signs each index's evidence and reads it back with the key,
 // and only when every image passed moves the tags by digest:
 // every immutable tag (X.Y.Z, the commit) of every image before any moving
@@ -463,7 +499,9 @@ func (m *Kfp) Promote(
 	if err != nil {
 		return "", err
 	}
-	signer, err := newSigningOptions(signingKey, signingKeyPassword, smoke,
+	// The smoke run signed evidence needs may also come from the records
+	// (stage --smoke); checked once they are read.
+	signer, err := newSigningOptions(signingKey, signingKeyPassword, true,
 		cosignOptions{image: cosignImage, username: username, password: password, tunnel: registryTunnel}, trivyImage)
 	if err != nil {
 		return "", err
@@ -532,6 +570,9 @@ func (m *Kfp) Promote(
 	if err != nil {
 		return "", err
 	}
+	if signer != nil && !smoke && !allSmoked(merged) {
+		return "", errors.New("--signing-key needs the smoke run of every platform: stage with --smoke (natively, on each architecture's engine) or promote with --smoke")
+	}
 	// Tools, DB and key checked before the first write (the index).
 	if err := chain.preflight(ctx); err != nil {
 		return "", err
@@ -551,6 +592,10 @@ func (m *Kfp) Promote(
 		expect := release.Expect{Platforms: staged[r.Image]}
 		if smoke {
 			expect.Checks = append(expect.Checks, m.smokeCheck(r.Repository, registry, username, password, found))
+		} else if err := recordedSmoke(*r, found); err != nil {
+			fmt.Fprintf(&b, "verify %s@%s: FAILED: %v\n", r.Repository, r.Index, err)
+			failed = append(failed, err.Error())
+			continue
 		}
 		if chain.scan != nil {
 			expect.Checks = append(expect.Checks, m.scanCheck(r.Repository, registry, username, password, chain.scan, found))
@@ -571,14 +616,15 @@ func (m *Kfp) Promote(
 		return done(fmt.Errorf("promote: no tag moved: %s", strings.Join(failed, "; ")))
 	}
 	if signer != nil {
-		for i, err := range m.attestAll(ctx, reg, set, merged, signer, chain.scan, found, time.Time{}, registry, username, password, 2) {
+		signed, errs := m.attestAll(ctx, reg, set, merged, signer, chain.scan, found, time.Time{}, registry, username, password, 2)
+		for i, err := range errs {
 			fmt.Fprintf(&b, "evidence %s@%s: ", merged[i].Repository, merged[i].Index)
 			if err != nil {
 				fmt.Fprintf(&b, "FAILED: %v\n", err)
 				failed = append(failed, merged[i].Image+": evidence: "+err.Error())
 				continue
 			}
-			b.WriteString("signed and checked\n")
+			fmt.Fprintf(&b, "%d statements signed now, all it needs signed and checked\n", signed[i])
 		}
 		if len(failed) > 0 {
 			return done(fmt.Errorf("promote: no tag moved: %s", strings.Join(failed, "; ")))
@@ -591,6 +637,34 @@ func (m *Kfp) Promote(
 	outcomes, err := release.Promote(ctx, reg, plan, forced)
 	writeOutcomes(&b, outcomes)
 	return done(err)
+}
+
+// allSmoked says whether every platform of every record carries the smoke
+// run its stage made.
+func allSmoked(recs []release.Record) bool {
+	for _, r := range recs {
+		for _, p := range r.Platforms {
+			if p.Smoke == nil {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// recordedSmoke adds the smoke runs a record carries to f, for the
+// evidence; one that did not pass is an error.
+func recordedSmoke(r release.Record, f *findings) error {
+	for _, p := range r.Platforms {
+		if p.Smoke == nil {
+			continue
+		}
+		f.addSmoke(r.Image, evidence.SmokeResult{Platform: p.Platform, Digest: p.Digest.String(), Passed: p.Smoke.Passed, Output: p.Smoke.Output})
+		if !p.Smoke.Passed {
+			return fmt.Errorf("%s: the stage's smoke run of %s failed: %s", r.Image, p.Platform, p.Smoke.Output)
+		}
+	}
+	return nil
 }
 
 // writeRetries adds the registry retries of the run, per repository.

@@ -223,6 +223,9 @@ func TestSignedRelease(t *testing.T) {
 			texts["bundle "+m.Digest.String()+" layer "+strconv.Itoa(i)] = b.String()
 		}
 	}
+	for where, b := range pushedBlobs(t, s.env, tagRef.String()) {
+		texts["published "+where] = string(b)
+	}
 	for what, secret := range secrets {
 		for where, text := range texts {
 			if strings.Contains(text, secret) {
@@ -230,7 +233,7 @@ func TestSignedRelease(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("e2e: %d secrets searched in %d outputs and evidence blobs", len(secrets), len(texts))
+	t.Logf("e2e: %d secrets searched in %d outputs, evidence blobs and the published index's manifests, configs and layers", len(secrets), len(texts))
 
 	// Tampering 1: the arm64 SBOM's attestation deleted from the list.
 	var arm64 string

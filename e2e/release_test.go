@@ -53,11 +53,15 @@ func TestStageMergePromote(t *testing.T) {
 		outDir := filepath.Join(dir, strings.ReplaceAll(p, "/", "-"))
 		out := filepath.Join(outDir, "records.json")
 		args := append([]string{"--commit=" + testCommit, "--version=" + version, "stage", "--registry=" + repo,
-			"--images=metadata-envoy", "--platforms=" + p, tunnel}, auth...)
+			"--images=metadata-envoy", "--platforms=" + p, "--smoke", tunnel}, auth...)
 		e.dagger(t, append(args, "export", "--path="+outDir)...).mustSucceed(t)
 		recs := readRecords(t, out)
 		if len(recs) != 1 || len(recs[0].Platforms) != 1 || recs[0].Platforms[0].Platform != p || recs[0].Commit != testCommit {
 			t.Fatalf("stage %s records: %+v", p, recs)
+		}
+		arch := p[strings.LastIndex(p, "/")+1:]
+		if sm := recs[0].Platforms[0].Smoke; sm == nil || !sm.Passed || !strings.Contains(sm.Output, arch) {
+			t.Fatalf("stage --smoke %s records the smoke run %+v, want passed and naming %s", p, sm, arch)
 		}
 		records = append(records, "--records="+out)
 	}
@@ -71,9 +75,35 @@ func TestStageMergePromote(t *testing.T) {
 		return e.dagger(t, append(args, extra...)...)
 	}
 	keys, _, signArgs := newSigningKey(t, e, requireToolImages(t))
-	out := promote(append(append(records, "--smoke"), signArgs...)...).mustSucceed(t)
+	// Records without the stages' smoke runs cannot be signed: one line,
+	// before anything is written.
+	var unsmoked []release.Record
+	for _, r := range records {
+		for _, rec := range readRecords(t, strings.TrimPrefix(r, "--records=")) {
+			for i := range rec.Platforms {
+				rec.Platforms[i].Smoke = nil
+			}
+			unsmoked = append(unsmoked, rec)
+		}
+	}
+	js, err := json.Marshal(unsmoked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := filepath.Join(dir, "unsmoked.json")
+	if err := os.WriteFile(bare, js, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if line := errorLine(promote(append([]string{"--records=" + bare}, signArgs...)...).mustFail(t)); !strings.Contains(line, "--signing-key needs the smoke run of every platform") {
+		t.Errorf("signed promote of records without smoke runs: %q", line)
+	}
+	if _, err := remote.Head(parseRef(t, repo+"/kfp-metadata-envoy:"+version), e.remoteOpts()...); err == nil {
+		t.Fatalf("%s exists after a refused promote", version)
+	}
+	// The stages smoked each platform natively: promote signs those results.
+	out := promote(append(records, signArgs...)...).mustSucceed(t)
 	t.Logf("e2e: promote:\n%s", out)
-	if !strings.Contains(out, "signed and checked") {
+	if !strings.Contains(out, ": 4 statements signed now, all it needs signed and checked") {
 		t.Errorf("promote with a signing key reports no evidence:\n%s", out)
 	}
 	verified := e.dagger(t, append([]string{"--commit=" + testCommit, "--version=" + version, "verify-release", "--registry=" + repo,
@@ -132,7 +162,7 @@ func TestStageMergePromote(t *testing.T) {
 	for i := range recs {
 		recs[i].Version = other
 	}
-	js, err := json.Marshal(recs)
+	js, err = json.Marshal(recs)
 	if err != nil {
 		t.Fatal(err)
 	}

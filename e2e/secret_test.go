@@ -33,55 +33,11 @@ func TestPasswordNeverLeaks(t *testing.T) {
 	checked := 0
 	for _, img := range r.Results {
 		for _, ref := range img.References {
-			desc, err := remote.Get(parseRef(t, ref), e.remoteOpts()...)
-			if err != nil {
-				t.Fatalf("%s: %v", ref, err)
-			}
-			if bytes.Contains(desc.Manifest, pw) {
-				t.Errorf("%s: password in the manifest", ref)
-			}
-			var images []v1.Image
-			if desc.MediaType.IsIndex() {
-				idx, im := readIndex(t, desc)
-				for _, d := range im.Manifests {
-					m, err := idx.Image(d.Digest)
-					if err != nil {
-						t.Fatal(err)
-					}
-					images = append(images, m)
+			for where, b := range pushedBlobs(t, e, ref) {
+				if bytes.Contains(b, pw) {
+					t.Errorf("%s: password in %s", ref, where)
 				}
-			} else {
-				// a single-platform image is pushed as a plain manifest
-				m, err := desc.Image()
-				if err != nil {
-					t.Fatal(err)
-				}
-				images = append(images, m)
-			}
-			for _, m := range images {
-				raw, _ := m.RawManifest()
-				cfg, _ := m.RawConfigFile()
-				if bytes.Contains(raw, pw) || bytes.Contains(cfg, pw) {
-					t.Errorf("%s: password in a platform manifest or config", ref)
-				}
-				layers, err := m.Layers()
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, l := range layers {
-					rc, err := l.Uncompressed()
-					if err != nil {
-						t.Fatal(err)
-					}
-					b, err := io.ReadAll(rc)
-					rc.Close()
-					if err != nil {
-						t.Fatal(err)
-					}
-					if bytes.Contains(b, pw) {
-						d, _ := l.Digest()
-						t.Errorf("%s: password in layer %s", ref, d)
-					}
+				if strings.HasPrefix(where, "layer ") {
 					checked++
 				}
 			}
@@ -91,4 +47,59 @@ func TestPasswordNeverLeaks(t *testing.T) {
 		t.Fatal("no layer was checked")
 	}
 	t.Logf("e2e: password absent from stdout, stderr, %d images' manifests, configs and %d layers", len(r.Results), checked)
+}
+
+// pushedBlobs reads what ref holds in the registry: its manifest and, for
+// every platform image (an index's children, or the one image), the
+// manifest, the config and each layer uncompressed, keyed by what they are.
+func pushedBlobs(t *testing.T, e env, ref string) map[string][]byte {
+	t.Helper()
+	desc, err := remote.Get(parseRef(t, ref), e.remoteOpts()...)
+	if err != nil {
+		t.Fatalf("%s: %v", ref, err)
+	}
+	out := map[string][]byte{"manifest " + desc.Digest.String(): desc.Manifest}
+	var images []v1.Image
+	if desc.MediaType.IsIndex() {
+		idx, im := readIndex(t, desc)
+		for _, d := range im.Manifests {
+			m, err := idx.Image(d.Digest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			images = append(images, m)
+		}
+	} else {
+		// a single-platform image is pushed as a plain manifest
+		m, err := desc.Image()
+		if err != nil {
+			t.Fatal(err)
+		}
+		images = append(images, m)
+	}
+	for _, m := range images {
+		d, _ := m.Digest()
+		raw, _ := m.RawManifest()
+		cfg, _ := m.RawConfigFile()
+		out["platform manifest "+d.String()] = raw
+		out["config of "+d.String()] = cfg
+		layers, err := m.Layers()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range layers {
+			rc, err := l.Uncompressed()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ld, _ := l.Digest()
+			out["layer "+ld.String()] = b
+		}
+	}
+	return out
 }
