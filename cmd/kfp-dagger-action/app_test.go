@@ -23,7 +23,7 @@ const (
 	// signingKey is shaped like cosign.key: each body line is masked.
 	signingKey         = "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\neyJrZGYiOnsibmFtZSI6InNjcnlwdCJ9fQ-line-one\nZW5jcnlwdGVkLWtleS1ib2R5-line-two\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----"
 	signingKeyPassword = "k3y-Pa55w0rd"
-	epoch    = "1715000000"
+	epoch              = "1715000000"
 )
 
 // call is one command the fake runner was asked to run.
@@ -136,10 +136,10 @@ func TestRun(t *testing.T) {
 		wantPassword bool
 		// wantSigning: it carries the signing key and its password.
 		wantSigning bool
-		wantOutputs  map[string]string // substrings of outputs
-		wantSummary  []string          // substrings of the step summary
-		wantLog      []string          // substrings of the workflow-command log
-		noOutputs    []string          // outputs that must not be set
+		wantOutputs map[string]string // substrings of outputs
+		wantSummary []string          // substrings of the step summary
+		wantLog     []string          // substrings of the workflow-command log
+		noOutputs   []string          // outputs that must not be set
 	}{
 		{
 			name:  "publish-all on a push to master",
@@ -322,7 +322,20 @@ func TestRun(t *testing.T) {
 			wantSigning:  true,
 		},
 		{
-			name:  "promote of stage records with a signing key also smokes every platform",
+			name:  "stage with smoke records each platform's smoke run",
+			ref:   "refs/tags/v2.5.0",
+			event: "push",
+			inputs: map[string]string{"command": "stage", "password": password, "platforms": "linux/arm64", "smoke": "true",
+				"signing-key": signingKey}, // the key is not stage's: it never reaches this call
+			runner: fakeRunner{gitOut: epoch, daggerOut: ""},
+			want: base("--version=2.5.0", "--source-date-epoch="+epoch, "stage",
+				"--registry=ghcr.io/kubeflow", "--username=octocat", "--password=env:KFP_REGISTRY_PASSWORD",
+				"--platforms=linux/arm64", "--smoke", "--concurrency=2", "export", "--path=kfp-records"),
+			wantPassword: true,
+			wantSigning:  false,
+		},
+		{
+			name:  "promote of stage records with a signing key passes the key by env",
 			ref:   "refs/tags/v2.5.0",
 			event: "push",
 			inputs: map[string]string{"command": "promote", "password": password, "signing-key": signingKey,
@@ -330,7 +343,7 @@ func TestRun(t *testing.T) {
 			runner: fakeRunner{gitOut: epoch, daggerOut: "verify r@sha256:1: ok\n"},
 			want: base("--version=2.5.0", "--source-date-epoch="+epoch, "promote",
 				"--registry=ghcr.io/kubeflow", "--username=octocat", "--password=env:KFP_REGISTRY_PASSWORD",
-				"--signing-key=env:KFP_DAGGER_SIGNING_KEY", "--signing-key-password=env:KFP_DAGGER_SIGNING_KEY_PASSWORD", "--smoke",
+				"--signing-key=env:KFP_DAGGER_SIGNING_KEY", "--signing-key-password=env:KFP_DAGGER_SIGNING_KEY_PASSWORD",
 				"--records=a/records.json", "--records=b/records.json"),
 			wantPassword: true,
 			wantSigning:  true,
@@ -506,8 +519,11 @@ func TestRun(t *testing.T) {
 					}
 				}
 			}
-			if _, ok := tc.inputs["signing-key"]; ok {
-				for _, sec := range secrets[1:] {
+			for in, secs := range map[string][]string{"signing-key-password": secrets[1:2], "signing-key": secrets[2:]} {
+				if _, ok := tc.inputs[in]; !ok {
+					continue
+				}
+				for _, sec := range secs {
 					if !strings.Contains(log.String(), "::add-mask::"+sec+"\n") {
 						t.Errorf("%s not masked; log:\n%s", sec, log.String())
 					}

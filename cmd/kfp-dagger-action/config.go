@@ -386,15 +386,17 @@ func daggerArgs(c Config, s Step, commit string, epoch int64, resultsDir, change
 		tunnel()
 		images()
 		platforms()
+		if s.Smoke {
+			args = append(args, "--smoke")
+		}
 		args = append(args, concurrency, "export", "--path="+c.RecordsDir)
 	case "promote":
 		credentials()
 		tunnel()
-		if len(c.Records) > 0 && c.SigningKey != "" {
-			// a retag adds no evidence; signed evidence records the smoke
-			// run of every platform (emulated for a foreign one)
+		if len(c.Records) > 0 {
+			// a retag adds no evidence; the smoke runs the evidence records
+			// come from the records (stage with smoke)
 			signing()
-			args = append(args, "--smoke")
 		}
 		for _, r := range c.Records {
 			args = append(args, "--records="+r)
