@@ -255,8 +255,8 @@ func stageError(errs []error) error {
 
 // smokeStaged runs every staged platform image with --version from its
 // staged digest, concurrency at a time, and keeps each passing result on its
-// job; the first failure is returned (nothing is promoted from a stage that
-// fails its smoke run).
+// job; every failure is returned, joined (a stage that fails its smoke run
+// exports no records, so nothing of it can be promoted).
 func (m *Kfp) smokeStaged(ctx context.Context, registry, username string, password *dagger.Secret, jobs []stageJob, concurrency int) error {
 	errs := fanout.Run(ctx, len(jobs), concurrency, false, func(ctx context.Context, i int) error {
 		j := &jobs[i]
@@ -415,9 +415,10 @@ func (m *Kfp) newRecord(img catalog.Image, registry string, now time.Time) (*rel
 // every index (exactly the catalog's platforms, revision and version labels,
 // with --smoke each platform image answering --version with its
 // architecture (or, from records of stage --smoke, the result each stage
-// recorded, which must have passed), with --scan no vulnerability at or above --severity), with
-// --signing-key signs each index's evidence and reads it back with the key,
-// and only when every image passed moves the tags by digest:
+// recorded, which must have passed), with --scan no vulnerability at or
+// above --severity), with --signing-key signs each index's evidence and
+// reads it back with the key, and only when every image passed moves the
+// tags by digest:
 // every immutable tag (X.Y.Z, the commit) of every image before any moving
 // tag (master, latest). A rerun finishes what is missing. Without records,
 // --latest moves latest of every published image to what its X.Y.Z tag
@@ -484,7 +485,7 @@ func (m *Kfp) Promote(
 	// +optional
 	// +default="gcr.io/projectsigstore/cosign:v3.1.3@sha256:9e5c2f2edc34351160407ca3416c61855bdf9403c3c5936e0f0be7fc261611b8"
 	cosignImage string,
-	// Cosign private key (cosign.key): sign each staged index's evidence (SLSA provenance, an SPDX SBOM per platform, the smoke run and, with --scan, the vulnerability verdict) and check it before any tag moves. Needs --smoke.
+	// Cosign private key (cosign.key): sign each staged index's evidence (SLSA provenance, an SPDX SBOM per platform, the smoke run and, with --scan, the vulnerability verdict) and check it before any tag moves. Needs the smoke run of every platform: records of stage --smoke, or --smoke.
 	// +optional
 	signingKey *dagger.Secret,
 	// Password of the signing key.
