@@ -325,7 +325,9 @@ func (m *Kfp) Publish(
 // stages each image's platforms by digest (building what an earlier run did
 // not stage, with bounded parallelism), verifies every staged index
 // (platforms, labels, a --version smoke run of each platform, and the scan
-// gate with --scan), attaches SBOMs with --sbom, and only when every image
+// gate with --scan), attaches SBOMs with --sbom, with --signing-key signs
+// each index's evidence (provenance, SBOM per platform, smoke run, scan
+// verdict) and reads it back with the key, and only when every image
 // passed moves the tags by digest, every immutable tag (X.Y.Z, the commit)
 // before any moving one (master, latest). Tool images follow, tagged by
 // branch. A rerun after any failure finishes what is missing. Reports per
@@ -468,7 +470,8 @@ type publishOptions struct {
 // publishAll publishes sel, a selection of set, as one transaction: stage
 // every published image's platforms by digest, verify what the registry
 // holds (platforms, labels, smoke run and scan of the staged digests), attach
-// SBOMs, and only when every image passed promote the tags by digest, every
+// SBOMs, sign and check the evidence when a key is given, and only when
+// every image passed promote the tags by digest, every
 // immutable tag before any moving one. Tool images, tagged by branch only,
 // follow. A rerun keeps what is staged and writes only the tags missing.
 func (m *Kfp) publishAll(ctx context.Context, set catalog.Set, sel []catalog.Image, o publishOptions) (report.Report, error) {
