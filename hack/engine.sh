@@ -31,7 +31,9 @@ REPO_ROOT=$(cd "$HACK_DIR/.." && pwd)
 ENGINE_NETWORK_NAME=${KFP_ENGINE_NETWORK:-kfpdag}
 ENGINE_NETWORK_CIDR=${KFP_ENGINE_CIDR:-10.88.0.0/16}
 # Version of the Go SDK image recipe in build_gosdk_image (part of its cache key).
-GOSDK_RECIPE=1
+GOSDK_RECIPE=2
+# The host's own certificate authorities (a TLS-intercepting egress proxy's, say).
+HOST_CA_DIR=/usr/local/share/ca-certificates
 
 export KFP_DAGGER_HOME=${KFP_DAGGER_HOME:-/var/lib/kfp-dagger}
 export KFP_DAGGER_CACHE=${KFP_DAGGER_CACHE:-/var/cache/kfp-dagger}
@@ -288,11 +290,15 @@ push_tool_images() {
 
 # The engine loads its Go SDK image from a local OCI content store. We assemble it
 # from the golang base rootfs, the codegen binary and a three-file file:// GOPROXY
-# that answers the two queries the module proxy here refuses.
+# that answers the two queries the module proxy here refuses. The host's own CAs
+# (host_cas) are added to its CA bundle: the SDK's `go build` fetches the module's
+# dependencies through the host's egress, and the engine installs no CA itself
+# (start_engine).
 build_gosdk_image() {
   local bin=$ENGINE_BIN
+  local cas; mapfile -t cas < <(host_cas)
   # GOSDK_RECIPE names what this function adds; bump it when changing the function.
-  local key; key=$(echo "$GOSDK_RECIPE" | cat - "$bin/codegen" "$HACK_DIR/base-images.sh" | sha256sum | cut -c1-12)
+  local key; key=$(echo "$GOSDK_RECIPE" | cat - "$bin/codegen" "$HACK_DIR/base-images.sh" ${cas[@]+"${cas[@]}"} | sha256sum | cut -c1-12)
   GOSDK_DIR="$C/gosdk-$DAGGER_VERSION-$key"
   [ -f "$GOSDK_DIR/manifest-digest" ] && return 0
   log "assembling the Go SDK runtime image"
@@ -300,6 +306,11 @@ build_gosdk_image() {
   local stage="$C/gosdk-stage"
   rm -rf "$stage" && mkdir -p "$stage/usr/local/bin" "$stage/go/pkg/mod" "$stage/go/bin" "$stage/root/.cache/go-build"
   cp "$bin/codegen" "$stage/usr/local/bin/codegen"
+  if [ ${#cas[@]} -gt 0 ]; then
+    mkdir -p "$stage/etc/ssl/certs"
+    tar -xOf "$rootfs" ./etc/ssl/certs/ca-certificates.crt > "$stage/etc/ssl/certs/ca-certificates.crt"
+    cat "${cas[@]}" >> "$stage/etc/ssl/certs/ca-certificates.crt"
+  fi
   local g="$stage/usr/local/share/goproxy"
   mkdir -p "$g/dagger.io/dagger/@v" "$g/github.com/dagger/querybuilder/@v"
   # The engine runs `go get dagger.io/dagger@<goSDKLibVersion> github.com/dagger/querybuilder`.
@@ -317,6 +328,12 @@ build_gosdk_image() {
     --digest-file "$GOSDK_DIR.tmp/manifest-digest"
   rm -rf "$GOSDK_DIR" && mv "$GOSDK_DIR.tmp" "$GOSDK_DIR"
   rm -rf "$stage" "$C/gosdk-stage.tar"
+}
+
+# host_cas lists the host's own CA certificates, one path per line.
+host_cas() {
+  [ -d "$HOST_CA_DIR" ] || return 0
+  find "$HOST_CA_DIR" -name '*.crt' -type f | sort
 }
 
 # --- the engine ------------------------------------------------------------------
@@ -379,14 +396,20 @@ start_engine() {
   log "starting the engine"
   # A private mount namespace: /usr and /etc get overlays, /run a tmpfs, so the
   # engine's iptables symlinks and resolv.conf bind mount never touch the host.
+  # The engine sees an empty $HOST_CA_DIR: given CAs there, it installs them into
+  # every container before each exec and removes them after, running
+  # update-ca-certificates twice per exec (3 to 5 s each on 2 cores, about 70 %
+  # of a signed publish-all's time). No container here needs them but the Go
+  # SDK's, which has them built in (build_gosdk_image).
   # The host network namespace is shared so the engine reaches the loopback registries.
   # shellcheck disable=SC2016 # expanded by the inner bash
-  BIN="$bin" H="$H" GOSDK_DIR="$GOSDK_DIR" NET_NAME=$ENGINE_NETWORK_NAME NET_CIDR=$ENGINE_NETWORK_CIDR \
+  CA_DIR=$HOST_CA_DIR BIN="$bin" H="$H" GOSDK_DIR="$GOSDK_DIR" NET_NAME=$ENGINE_NETWORK_NAME NET_CIDR=$ENGINE_NETWORK_CIDR \
   setsid unshare -m --propagation private -- bash -c '
     set -euo pipefail
     mount -t overlay overlay -o lowerdir=/usr,upperdir=$H/ovl/usr-up,workdir=$H/ovl/usr-work /usr
     mount -t overlay overlay -o lowerdir=/etc,upperdir=$H/ovl/etc-up,workdir=$H/ovl/etc-work /etc
     mount -t tmpfs tmpfs /run
+    if [ -d "$CA_DIR" ]; then mount -t tmpfs -o ro,mode=0755 tmpfs "$CA_DIR"; fi
     ln -sf /usr/sbin/xtables-legacy-multi /usr/bin/xtables-legacy-multi
     ln -sf /usr/sbin/xtables-nft-multi /usr/bin/xtables-nft-multi
     mkdir -p /usr/local/bin /usr/local/share/dagger/content
