@@ -109,7 +109,22 @@ func (e env) run(t testing.TB, args ...string) result {
 	err := cmd.Run()
 	r := result{stdout: out.String(), stderr: errb.String(), err: err, elapsed: time.Since(start)}
 	t.Logf("e2e: dagger %s (%s, err=%v)", strings.Join(args, " "), r.elapsed.Round(time.Millisecond), err)
+	keepProgress(t, start, r.stderr)
 	return r
+}
+
+// keepProgress writes a call's plain progress output to
+// $KFP_E2E_PROGRESS_DIR/<test>-<start>.log when that variable is set, to see
+// where a slow test spends its time.
+func keepProgress(t testing.TB, start time.Time, stderr string) {
+	dir := os.Getenv("KFP_E2E_PROGRESS_DIR")
+	if dir == "" {
+		return
+	}
+	name := strings.ReplaceAll(t.Name(), "/", "_") + "-" + start.Format("150405.000") + ".log"
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(stderr), 0o600); err != nil {
+		t.Logf("e2e: keep progress: %v", err)
+	}
 }
 
 // mustSucceed fails the test with the CLI's output when the call failed.
