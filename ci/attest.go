@@ -151,7 +151,7 @@ func (m *Kfp) attest(ctx context.Context, reg release.Registry, rec release.Reco
 	if err != nil {
 		return 0, err
 	}
-	expect := evidence.Expect{Image: rec.Image, Index: rec.Index, Commit: rec.Commit, Platforms: platformsOf(rec), Scan: scan != nil}
+	expect := evidence.Expect{Image: rec.Image, Index: rec.Index, Commit: rec.Commit, Platforms: rec.PlatformNames(), Scan: scan != nil}
 	have, err := o.opened(ctx, reg, repo, rec.Index)
 	if err != nil {
 		return 0, err
@@ -333,39 +333,50 @@ func (o *scanOptions) evidence(ctx context.Context, f scanFinding) (evidence.Sca
 	s := evidence.Scan{ScannerURI: "pkg:github/aquasecurity/trivy", ScannerVersion: imageTag(o.trivyImage),
 		DBURI: o.dbRepository, Policy: evidence.Policy{Threshold: o.threshold.String(), IgnoreUnfixed: o.ignoreUnfixed},
 		Verdicts: f.verdicts, StartedOn: f.startedOn, FinishedOn: f.finishedOn}
-	db, err := o.db(ctx)
+	v, err := o.dbVersion(ctx)
 	if err != nil {
 		return s, err
 	}
+	s.DBVersion = v
+	return s, nil
+}
+
+// dbVersion is the DB's schema version and update time, from its
+// metadata.json ("v2 updated 2026-11-30T00:00:00Z"), read once per run.
+func (o *scanOptions) dbVersion(ctx context.Context) (string, error) {
+	db, err := o.db(ctx)
+	if err != nil {
+		return "", err
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.dbMeta != "" {
+		return o.dbMeta, nil
+	}
 	text, err := db.File("metadata.json").Contents(ctx)
 	if err != nil {
-		return s, fmt.Errorf("vulnerability DB metadata: %w", oneLine(err))
+		return "", fmt.Errorf("vulnerability DB metadata: %w", oneLine(err))
 	}
 	var meta struct {
 		Version   int       `json:"Version"`
 		UpdatedAt time.Time `json:"UpdatedAt"`
 	}
 	if err := json.Unmarshal([]byte(text), &meta); err != nil {
-		return s, fmt.Errorf("vulnerability DB metadata: %w", err)
+		return "", fmt.Errorf("vulnerability DB metadata: %w", err)
 	}
-	s.DBVersion = fmt.Sprintf("v%d updated %s", meta.Version, meta.UpdatedAt.UTC().Format(time.RFC3339))
-	return s, nil
+	o.dbMeta = fmt.Sprintf("v%d updated %s", meta.Version, meta.UpdatedAt.UTC().Format(time.RFC3339))
+	return o.dbMeta, nil
 }
 
-// imageTag is the tag of an image reference, or the whole reference when it
-// has none.
+// imageTag is the tag of an image reference ("0.74.0" of
+// "aquasec/trivy:0.74.0@sha256:…"), else its digest, else the whole reference.
 func imageTag(ref string) string {
-	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
-		return ref[i+1:]
+	base, digest, _ := strings.Cut(ref, "@")
+	if t, err := name.NewTag(base); err == nil && strings.HasSuffix(base, ":"+t.TagStr()) {
+		return t.TagStr()
+	}
+	if digest != "" {
+		return digest
 	}
 	return ref
-}
-
-// platformsOf lists a record's platforms.
-func platformsOf(rec release.Record) []string {
-	var out []string
-	for _, p := range rec.Platforms {
-		out = append(out, p.Platform)
-	}
-	return out
 }

@@ -260,12 +260,13 @@ func stageError(errs []error) error {
 func (m *Kfp) smokeStaged(ctx context.Context, registry, username string, password *dagger.Secret, jobs []stageJob, concurrency int) error {
 	errs := fanout.Run(ctx, len(jobs), concurrency, false, func(ctx context.Context, i int) error {
 		j := &jobs[i]
-		f := newFindings()
-		check := m.smokeCheck(strings.TrimSuffix(registry, "/")+"/"+j.img.Name, registry, username, password, f)
-		if err := check(ctx, j.img.Name, j.platform, j.staged); err != nil {
+		r, err := smokeRun(ctx, strings.TrimSuffix(registry, "/")+"/"+j.img.Name, registry, username, password, j.img.Name, j.platform, j.staged)
+		if err == nil {
+			err = r.Err(j.img.Name)
+		}
+		if err != nil {
 			return fmt.Errorf("%s %s: %w", j.img.Name, j.platform, err)
 		}
-		r := f.smokeOf(j.img.Name)[0]
 		j.smoke = &release.Smoke{Passed: r.Passed, Output: r.Output}
 		return nil
 	})
@@ -731,19 +732,27 @@ func stagedContainer(repository, registry, username string, password *dagger.Sec
 // Each result goes to f (nil: nowhere) for the evidence.
 func (m *Kfp) smokeCheck(repository, registry, username string, password *dagger.Secret, f *findings) release.Check {
 	return func(ctx context.Context, image, platform string, digest v1.Hash) error {
-		out, err := stagedContainer(repository, registry, username, password, platform, digest).
-			WithExec([]string{"--version"}, dagger.ContainerWithExecOpts{UseEntrypoint: true}).Stdout(ctx)
+		r, err := smokeRun(ctx, repository, registry, username, password, image, platform, digest)
 		if err != nil {
-			return fmt.Errorf("smoke run of %s --version: %w", image, oneLine(err))
+			return err
 		}
-		arch := platform[strings.LastIndex(platform, "/")+1:]
-		passed := strings.Contains(out, arch)
-		f.addSmoke(image, evidence.SmokeResult{Platform: platform, Digest: digest.String(), Passed: passed, Output: strings.TrimSpace(out)})
-		if !passed {
-			return fmt.Errorf("smoke run of %s --version printed %q, which does not name %s", image, strings.TrimSpace(out), arch)
-		}
-		return nil
+		f.addSmoke(image, r)
+		return r.Err(image)
 	}
+}
+
+// smokeRun runs the platform image repository@digest with --version and
+// returns what it printed, passed when that names the platform's
+// architecture; the error is the run's own (the image did not start or exited
+// non-zero).
+func smokeRun(ctx context.Context, repository, registry, username string, password *dagger.Secret, image, platform string, digest v1.Hash) (evidence.SmokeResult, error) {
+	out, err := stagedContainer(repository, registry, username, password, platform, digest).
+		WithExec([]string{"--version"}, dagger.ContainerWithExecOpts{UseEntrypoint: true}).Stdout(ctx)
+	if err != nil {
+		return evidence.SmokeResult{}, fmt.Errorf("smoke run of %s --version: %w", image, oneLine(err))
+	}
+	out = strings.TrimSpace(out)
+	return evidence.SmokeResult{Platform: platform, Digest: digest.String(), Passed: strings.Contains(out, evidence.Arch(platform)), Output: out}, nil
 }
 
 // releaseRegistry is the registry client of promote: credentials from the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -33,6 +34,10 @@ type scanOptions struct {
 	dbRepository  string
 	dbRegistry    *dagger.Service
 	trivyImage    string
+
+	mu     sync.Mutex
+	dbDir  *dagger.Directory // the downloaded DB, once a call to db succeeded
+	dbMeta string            // its version and update time, once dbVersion succeeded
 }
 
 // newScanOptions checks the scan flags; call it before building anything.
@@ -94,8 +99,24 @@ func trivyError(err error) error {
 }
 
 // db downloads the vulnerability DB once per refresh period and returns
-// Trivy's db directory (trivy.db and metadata.json).
+// Trivy's db directory (trivy.db and metadata.json); one call of a run
+// downloads and checks it, the others reuse that.
 func (o *scanOptions) db(ctx context.Context) (*dagger.Directory, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.dbDir != nil {
+		return o.dbDir, nil
+	}
+	dir, err := o.downloadDB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o.dbDir = dir
+	return dir, nil
+}
+
+// downloadDB is db without the reuse.
+func (o *scanOptions) downloadDB(ctx context.Context) (*dagger.Directory, error) {
 	ctr := trivy(o.trivyImage)
 	repo := o.dbRepository
 	args := []string{"trivy", "image", "--download-db-only", "--cache-dir", "/cache", "--db-repository"}

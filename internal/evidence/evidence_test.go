@@ -261,3 +261,18 @@ func TestSealOpenKeyTypes(t *testing.T) {
 		}
 	}
 }
+
+func TestSmokeResultErr(t *testing.T) {
+	for platform, want := range map[string]string{"linux/amd64": "amd64", "linux/arm64/v8": "arm64", "arm64": "arm64"} {
+		if got := Arch(platform); got != want {
+			t.Errorf("Arch(%q) = %q, want %q", platform, got, want)
+		}
+	}
+	if err := (SmokeResult{Platform: "linux/arm64", Passed: true, Output: "aarch64 arm64"}).Err("kfp-api-server"); err != nil {
+		t.Errorf("passed run: %v", err)
+	}
+	err := (SmokeResult{Platform: "linux/arm64", Output: "version 2.5 amd64"}).Err("kfp-api-server")
+	if want := `smoke run of kfp-api-server --version printed "version 2.5 amd64", which does not name arm64`; err == nil || err.Error() != want {
+		t.Errorf("failed run: %v, want %s", err, want)
+	}
+}

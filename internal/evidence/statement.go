@@ -127,7 +127,7 @@ func NewProvenance(rec release.Record, b Build) (Statement, error) {
 	p.BuildDefinition.BuildType = BuildType
 	p.BuildDefinition.ExternalParameters = ExternalParameters{
 		Source: rec.Source, Commit: rec.Commit, Version: rec.Version, Image: rec.Image,
-		Platforms: platformNames(rec), BuildArgs: b.BuildArgs,
+		Platforms: sortedPlatforms(rec), BuildArgs: b.BuildArgs,
 	}
 	deps := []ResourceDescriptor{{URI: "git+" + rec.Source + "@" + rec.Commit, Digest: map[string]string{"gitCommit": rec.Commit}, Name: "source"}}
 	for _, bi := range b.BaseImages {
@@ -218,6 +218,25 @@ type SmokeResult struct {
 	Output   string `json:"output,omitempty"`
 }
 
+// Arch is the architecture of a platform: "arm64" of "linux/arm64" and of
+// "linux/arm64/v8"; a platform without "/" is returned as it is.
+func Arch(platform string) string {
+	parts := strings.Split(platform, "/")
+	if len(parts) >= 2 {
+		return parts[1]
+	}
+	return platform
+}
+
+// Err is nil when the smoke run passed, else an error saying what the
+// image printed and which architecture it should have named.
+func (r SmokeResult) Err(image string) error {
+	if r.Passed {
+		return nil
+	}
+	return fmt.Errorf("smoke run of %s --version printed %q, which does not name %s", image, r.Output, Arch(r.Platform))
+}
+
 // NewSmoke returns the smoke statement of an index.
 func NewSmoke(rec release.Record, results []SmokeResult) (Statement, error) {
 	subject, err := subjectOf(rec)
@@ -249,12 +268,9 @@ func statement(subject []Subject, predicateType string, predicate any) (Statemen
 	return Statement{Type: StatementType, Subject: subject, PredicateType: predicateType, Predicate: js}, nil
 }
 
-// platformNames lists the platforms of a record, sorted.
-func platformNames(rec release.Record) []string {
-	var out []string
-	for _, p := range rec.Platforms {
-		out = append(out, p.Platform)
-	}
+// sortedPlatforms lists the platforms of a record, sorted.
+func sortedPlatforms(rec release.Record) []string {
+	out := rec.PlatformNames()
 	slices.Sort(out)
 	return out
 }

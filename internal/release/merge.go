@@ -188,10 +188,10 @@ func Merge(records []Record, want map[string][]string) ([]Record, error) {
 			continue
 		}
 		if r.Commit != commit {
-			problems = append(problems, &MismatchError{Image: r.Image, Field: "commit", Got: r.Commit, Want: commit, Record: i, Platforms: r.platforms()})
+			problems = append(problems, &MismatchError{Image: r.Image, Field: "commit", Got: r.Commit, Want: commit, Record: i, Platforms: r.PlatformNames()})
 		}
 		if r.Version != version {
-			problems = append(problems, &MismatchError{Image: r.Image, Field: "version", Got: r.Version, Want: version, Record: i, Platforms: r.platforms()})
+			problems = append(problems, &MismatchError{Image: r.Image, Field: "version", Got: r.Version, Want: version, Record: i, Platforms: r.PlatformNames()})
 		}
 		if _, ok := want[r.Image]; !ok {
 			problems = append(problems, &UnwantedImageError{Image: r.Image, Record: i})
@@ -236,12 +236,12 @@ func mergeImage(img string, want []string, records []Record, idx []int) (Record,
 			{"source", r.Source, out.Source},
 		} {
 			if f.got != f.want {
-				problems = append(problems, &MismatchError{Image: img, Field: f.field, Got: f.got, Want: f.want, Record: i, Platforms: r.platforms()})
+				problems = append(problems, &MismatchError{Image: img, Field: f.field, Got: f.got, Want: f.want, Record: i, Platforms: r.PlatformNames()})
 			}
 		}
 		for _, k := range slices.Sorted(maps.Keys(r.Labels)) {
 			if v, ok := out.Labels[k]; ok && v != r.Labels[k] {
-				problems = append(problems, &MismatchError{Image: img, Field: "label " + k, Got: r.Labels[k], Want: v, Record: i, Platforms: r.platforms()})
+				problems = append(problems, &MismatchError{Image: img, Field: "label " + k, Got: r.Labels[k], Want: v, Record: i, Platforms: r.PlatformNames()})
 				continue
 			}
 			out.Labels[k] = r.Labels[k]
@@ -292,15 +292,6 @@ func mergeImage(img string, want []string, records []Record, idx []int) (Record,
 		out.Labels = nil
 	}
 	return out, problems
-}
-
-// platforms lists the record's platforms.
-func (r Record) platforms() []string {
-	out := make([]string, len(r.Platforms))
-	for i, p := range r.Platforms {
-		out[i] = p.Platform
-	}
-	return out
 }
 
 // mostCommon returns the value that occurs most often in s, the first of

@@ -170,6 +170,16 @@ var (
 	platformPartRE = regexp.MustCompile(`^[a-z0-9]+$`)
 )
 
+// PlatformNames lists the record's platforms ("linux/amd64", …) in the
+// record's order.
+func (r Record) PlatformNames() []string {
+	out := make([]string, len(r.Platforms))
+	for i, p := range r.Platforms {
+		out[i] = p.Platform
+	}
+	return out
+}
+
 // Validate returns an error naming the image and the first field that is
 // missing or malformed. Two entries for one platform are a
 // [*DuplicatePlatformError].

@@ -67,6 +67,7 @@ func TestCheckFindsDisagreements(t *testing.T) {
 	write(".github/workflows/ci.yml", "      - uses: ./.github/actions/setup-dagger\n        with:\n          version: \"0.20.0\"\n")
 	write("ci/scan.go", "\t// +default=\"aquasec/trivy:0.60.0\"\n\t// +default=\"gcr.io/projectsigstore/cosign:v2.0.0\"\n\t// +default=\"quay.io/other/tool:1.0\"\n")
 	write("ci/test.go", `dag.Container().From("golang:1.25-trixie")`)
+	write("ci/attest.go", "const engineVersion = \"v0.21.7\"\n")
 	write("hack/x.sh", "DAGGER_VERSION=v0.21.8\n")
 	p := Pins{"DAGGER_VERSION": "v0.21.8", "TRIVY_VERSION": "v0.74.0", "COSIGN_VERSION": "v3.1.3",
 		"GO_TOOLCHAIN_VERSION": "go1.26.8", "DEBIAN_SUITE": "bookworm"}
@@ -78,6 +79,7 @@ func TestCheckFindsDisagreements(t *testing.T) {
 		`ci/scan.go:2: "gcr.io/projectsigstore/cosign:v2.0.0"`,
 		`ci/scan.go:3: image reference "quay.io/other/tool:1.0" is not one versions.env pins`,
 		`ci/test.go:1: "golang:1.25-trixie"`,
+		`ci/attest.go:1: engineVersion "v0.21.7"`,
 		`hack/x.sh:1: spells out v0.21.8 (DAGGER_VERSION)`,
 	} {
 		if !strings.Contains(got, want) {
@@ -94,6 +96,9 @@ var (
 	moduleDefault = regexp.MustCompile(`\+default="([^"]*[/:][^"]*:[^"]+)"`)
 	// toolRef matches a Trivy or cosign image reference anywhere in Go code.
 	toolRef = regexp.MustCompile(`"((?:[a-z0-9.]+/)?(?:aquasec/trivy|projectsigstore/cosign):[^"]*)"`)
+	// engineVersionConst matches the module's engineVersion constant, the
+	// engine version its provenance records.
+	engineVersionConst = regexp.MustCompile(`^\s*(?:const\s+)?engineVersion\s*=\s*"([^"]*)"`)
 	// baseImage matches the base images the module runs tests in.
 	baseImage = regexp.MustCompile(`"(golang:([0-9.]+)-([a-z]+)|python:[0-9.]+-slim-([a-z]+)|-([a-z]+)-slim)"`)
 )
@@ -164,6 +169,9 @@ func checkGoLine(p Pins, rel string, n int, l string, add func(string, ...any)) 
 		if !strings.HasSuffix(ref, trivy) && !strings.HasSuffix(ref, cosign) && !strings.Contains(ref, "aquasec/trivy") && !strings.Contains(ref, "projectsigstore/cosign") && !strings.HasPrefix(ref, "ghcr.io/aquasecurity/trivy-db:") {
 			add("%s:%d: image reference %q is not one versions.env pins; add it there and here", rel, n, ref)
 		}
+	}
+	if m := engineVersionConst.FindStringSubmatch(l); m != nil && m[1] != p["DAGGER_VERSION"] {
+		add("%s:%d: engineVersion %q, versions.env DAGGER_VERSION %q", rel, n, m[1], p["DAGGER_VERSION"])
 	}
 	goMinor := strings.Join(strings.SplitN(strings.TrimPrefix(p["GO_TOOLCHAIN_VERSION"], "go"), ".", 3)[:2], ".")
 	for _, m := range baseImage.FindAllStringSubmatch(l, -1) {
