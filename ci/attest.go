@@ -368,8 +368,8 @@ func (o *scanOptions) dbVersion(ctx context.Context) (string, error) {
 	return o.dbMeta, nil
 }
 
-// imageTag is the tag of an image reference ("0.74.0" of
-// "aquasec/trivy:0.74.0@sha256:…"), else its digest, else the whole reference.
+// imageTag is the tag of an image reference (0.74.0 of
+// aquasec/trivy:0.74.0@sha256:…), else its digest, else the whole reference.
 func imageTag(ref string) string {
 	base, digest, _ := strings.Cut(ref, "@")
 	if t, err := name.NewTag(base); err == nil && strings.HasSuffix(base, ":"+t.TagStr()) {

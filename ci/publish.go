@@ -399,7 +399,7 @@ func (m *Kfp) PublishAll(
 	dbRegistry *dagger.Service,
 	// Image that provides the trivy binary.
 	// +optional
-	// +default="aquasec/trivy:0.74.0"
+	// +default="aquasec/trivy:0.74.0@sha256:62b1e65e8869bc4b4c6aa4fa2b21595256c7c2f6018a9d9ad61caf87187c1969"
 	trivyImage string,
 	// Attach each platform's SBOM to the pushed image with cosign.
 	// +optional

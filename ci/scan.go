@@ -118,6 +118,9 @@ func (o *scanOptions) db(ctx context.Context) (*dagger.Directory, error) {
 // downloadDB is db without the reuse.
 func (o *scanOptions) downloadDB(ctx context.Context) (*dagger.Directory, error) {
 	ctr := trivy(o.trivyImage)
+	if _, err := ctr.Sync(ctx); err != nil {
+		return nil, fmt.Errorf("trivy image %s: %w", o.trivyImage, oneLine(err))
+	}
 	repo := o.dbRepository
 	args := []string{"trivy", "image", "--download-db-only", "--cache-dir", "/cache", "--db-repository"}
 	if o.dbRegistry != nil {
@@ -216,7 +219,7 @@ func (m *Kfp) Scan(
 	dbRegistry *dagger.Service,
 	// Image that provides the trivy binary; point it at a mirror when air-gapped.
 	// +optional
-	// +default="aquasec/trivy:0.74.0"
+	// +default="aquasec/trivy:0.74.0@sha256:62b1e65e8869bc4b4c6aa4fa2b21595256c7c2f6018a9d9ad61caf87187c1969"
 	trivyImage string,
 	// Registry holding the kfp-api-generator image that kfp-release is built FROM.
 	// +optional
@@ -284,7 +287,7 @@ func (m *Kfp) ScanAll(
 	dbRegistry *dagger.Service,
 	// Image that provides the trivy binary.
 	// +optional
-	// +default="aquasec/trivy:0.74.0"
+	// +default="aquasec/trivy:0.74.0@sha256:62b1e65e8869bc4b4c6aa4fa2b21595256c7c2f6018a9d9ad61caf87187c1969"
 	trivyImage string,
 	// How many images are built and scanned at once.
 	// +optional
@@ -463,7 +466,7 @@ func (m *Kfp) Sbom(
 	format string,
 	// Image that provides the trivy binary.
 	// +optional
-	// +default="aquasec/trivy:0.74.0"
+	// +default="aquasec/trivy:0.74.0@sha256:62b1e65e8869bc4b4c6aa4fa2b21595256c7c2f6018a9d9ad61caf87187c1969"
 	trivyImage string,
 	// Registry holding the kfp-api-generator image that kfp-release is built FROM.
 	// +optional

@@ -63,7 +63,7 @@ func TestSignedRelease(t *testing.T) {
 	publish := func() result {
 		args := []string{"--commit=" + testCommit, "--version=" + version, "publish-all", "--images=metadata-envoy",
 			"--registry=" + repo, "--format=json", "--scan"}
-		return s.dagger(t, append(append(append(args, signArgs...), s.dbArgs...), auth...)...)
+		return s.dagger(t, append(append(append(args, signArgs...), s.scanArgs...), auth...)...)
 	}
 	verify := func() result {
 		return s.dagger(t, append([]string{"--commit=" + testCommit, "--version=" + version, "verify-release", "--scan",
@@ -80,7 +80,7 @@ func TestSignedRelease(t *testing.T) {
 		flags []string
 		want  string
 	}{
-		{append(slices.Clone(signArgs[:2]), "--signing-key-password=file:"+wrongPw), "pre-flight: signing key: --signing-key-password does not open the key"},
+		{append(slices.Clone(signArgs[:3]), "--signing-key-password=file:"+wrongPw), "pre-flight: signing key: --signing-key-password does not open the key"},
 		{append(slices.Clone(signArgs), "--smoke=false"), "--signing-key needs the smoke run"},
 	} {
 		r := s.dagger(t, append(append([]string{"--commit=" + testCommit, "--version=" + version, "publish-all", "--images=metadata-envoy",
@@ -339,5 +339,5 @@ func newSigningKey(t *testing.T, e env, mirror string) (dir, password string, ar
 	}
 	cosignImage := "--cosign-image=" + mirror + "/projectsigstore/cosign:v3.1.3"
 	e.dagger(t, "key-pair", "--password=file:"+pwFile, cosignImage, "export", "--path="+dir).mustSucceed(t)
-	return dir, password, []string{cosignImage, "--signing-key=file:" + filepath.Join(dir, "cosign.key"), "--signing-key-password=file:" + pwFile}
+	return dir, password, []string{cosignImage, trivyImage(mirror), "--signing-key=file:" + filepath.Join(dir, "cosign.key"), "--signing-key-password=file:" + pwFile}
 }

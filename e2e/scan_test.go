@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -140,9 +141,9 @@ func pushTrivyDB(t *testing.T, dir, ref string) {
 // scanEnv is a test environment with a fixture DB in a registry of its own.
 type scanEnv struct {
 	env
-	mirror string   // host:port of the docker.io mirror (no auth, read-only)
-	dbHost string   // host:port of the registry serving the fixture DB
-	dbArgs []string // --db-repository and --db-registry for the fixture DB
+	mirror   string   // host:port of the docker.io mirror (no auth, read-only)
+	dbHost   string   // host:port of the registry serving the fixture DB
+	scanArgs []string // --trivy-image (the mirror's), --db-repository and --db-registry for the fixture DB
 }
 
 // requireToolImages fails unless the mirror serves the Trivy and cosign
@@ -161,6 +162,13 @@ func requireToolImages(t *testing.T) string {
 	return mirror
 }
 
+// trivyImage is the --trivy-image flag for the Trivy image the mirror serves
+// (hack/tool-images.sh builds it): the module's default is Trivy's official
+// image by digest, which this machine cannot pull.
+func trivyImage(mirror string) string {
+	return "--trivy-image=" + mirror + "/aquasec/trivy:0.74.0"
+}
+
 // requireScanEnv serves a fresh fixture DB from an in-process registry on
 // loopback (go-containerregistry's), reached from Trivy's container through
 // the host tunnel like any loopback registry; the first scan of each test
@@ -177,12 +185,12 @@ func requireScanEnv(t *testing.T) scanEnv {
 	repo := host + "/kfp-e2e/trivy-db:2"
 	pushTrivyDB(t, dir, repo)
 	_, port, _ := strings.Cut(host, ":")
-	return scanEnv{env: e, mirror: mirror, dbHost: host, dbArgs: []string{"--db-repository=" + repo, "--db-registry=tcp://localhost:" + port}}
+	return scanEnv{env: e, mirror: mirror, dbHost: host, scanArgs: []string{trivyImage(mirror), "--db-repository=" + repo, "--db-registry=tcp://localhost:" + port}}
 }
 
 func (s scanEnv) scan(t *testing.T, args ...string) result {
 	t.Helper()
-	return s.dagger(t, append(append([]string{"--commit=" + testCommit, "scan"}, s.dbArgs...), args...)...)
+	return s.dagger(t, append(append([]string{"--commit=" + testCommit, "scan"}, s.scanArgs...), args...)...)
 }
 
 // TestScanFixtureDB scans sample images with the real CLI against a test
@@ -247,8 +255,9 @@ func TestScanFixtureDB(t *testing.T) {
 	s.scan(t, "--image=metadata-envoy", "--severity=LOW", "--ignore-unfixed").mustSucceed(t)
 }
 
-// TestScanBadInput checks the errors for an unknown severity and a DB that
-// is not there: both fail the call with a clear line, never a silent pass.
+// TestScanBadInput checks the errors for an unknown severity, a DB that is
+// not there and a Trivy image that is not there: each fails the call with a
+// clear line, never a silent pass.
 func TestScanBadInput(t *testing.T) {
 	s := requireScanEnv(t)
 	line := errorLine(s.scan(t, "--image=metadata-envoy", "--severity=SEVERE").mustFail(t))
@@ -257,13 +266,22 @@ func TestScanBadInput(t *testing.T) {
 	}
 	missing := s.dbHost + "/kfp-e2e/no-such-db:2"
 	_, port, _ := strings.Cut(s.dbHost, ":")
-	r := s.dagger(t, "--commit="+testCommit, "scan", "--image=metadata-envoy",
+	r := s.dagger(t, "--commit="+testCommit, "scan", "--image=metadata-envoy", trivyImage(s.mirror),
 		"--db-repository="+missing, "--db-registry=tcp://localhost:"+port)
 	line = errorLine(r.mustFail(t))
 	if !strings.Contains(line, "vulnerability DB "+missing+" could not be downloaded") {
 		t.Errorf("missing DB: error line %q, want it to say the DB could not be downloaded", line)
 	}
 	t.Logf("e2e: missing DB: %s", line)
+
+	// A Trivy image the registry does not hold is named as such (the
+	// module's default, pinned by digest, is one here).
+	absent := s.mirror + "/aquasec/trivy:0.0.0-absent"
+	line = errorLine(s.dagger(t, append([]string{"--commit=" + testCommit, "scan", "--image=metadata-envoy"},
+		append(slices.Clone(s.scanArgs[1:]), "--trivy-image="+absent)...)...).mustFail(t)) // the DB flags, another image
+	if !strings.HasPrefix(line, "Error: trivy image "+absent+": ") {
+		t.Errorf("absent Trivy image: error line %q, want it to name the image", line)
+	}
 }
 
 // TestScanAllReportsWhy scans a python and a Debian image in one call: the
@@ -271,7 +289,7 @@ func TestScanBadInput(t *testing.T) {
 func TestScanAllReportsWhy(t *testing.T) {
 	s := requireScanEnv(t)
 	r := s.dagger(t, append([]string{"--commit=" + testCommit, "scan-all", "--images=metadata-writer,metadata-envoy",
-		"--platforms=linux/amd64"}, s.dbArgs...)...)
+		"--platforms=linux/amd64"}, s.scanArgs...)...)
 	stderr := r.mustFail(t)
 	for _, want := range []string{
 		"| kfp-metadata-writer | linux/amd64 | blocked | 4 |", // four python3.11 binary packages
@@ -289,10 +307,10 @@ func TestScanAllReportsWhy(t *testing.T) {
 // and finds python3.11 in each.
 func TestSbomListsPackages(t *testing.T) {
 	e := requireEnv(t)
-	requireToolImages(t)
+	mirror := requireToolImages(t)
 	for _, f := range []string{"spdx-json", "cyclonedx-json"} {
 		path := filepath.Join(t.TempDir(), "sbom.json")
-		e.dagger(t, "--commit="+testCommit, "sbom", "--image=metadata-writer", "--format="+f, "export", "--path="+path).mustSucceed(t)
+		e.dagger(t, "--commit="+testCommit, "sbom", "--image=metadata-writer", "--format="+f, trivyImage(mirror), "export", "--path="+path).mustSucceed(t)
 		b, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -371,7 +389,7 @@ func TestSignVerifyAndAttachSbom(t *testing.T) {
 	t.Logf("e2e: verify with another key: %s", bad)
 
 	// SBOM attachment, as publish does after pushing.
-	att := e.dagger(t, append([]string{"attach-sbom", "--ref=" + pushed}, cosign...)...)
+	att := e.dagger(t, append([]string{"attach-sbom", trivyImage(mirror), "--ref=" + pushed}, cosign...)...)
 	lines := strings.Fields(att.mustSucceed(t))
 	if len(lines) != 2 || lines[0] != "linux/amd64" || !strings.Contains(lines[1], ":sha256-") || !strings.HasSuffix(lines[1], ".sbom") {
 		t.Fatalf("attach-sbom printed %q, want linux/amd64 and the .sbom tag", lines)
@@ -395,7 +413,7 @@ func TestSignVerifyAndAttachSbom(t *testing.T) {
 
 	// A digest the registry does not hold: a clear error, nothing attached.
 	absent := strings.SplitN(pushed, "@", 2)[0] + "@sha256:" + strings.Repeat("0", 64)
-	line := errorLine(e.dagger(t, append([]string{"attach-sbom", "--ref=" + absent}, cosign...)...).mustFail(t))
+	line := errorLine(e.dagger(t, append([]string{"attach-sbom", trivyImage(mirror), "--ref=" + absent}, cosign...)...).mustFail(t))
 	if !strings.Contains(line, "not found in registry") {
 		t.Errorf("attach-sbom of an absent digest: %q, want not found", line)
 	}
@@ -405,7 +423,7 @@ func TestSignVerifyAndAttachSbom(t *testing.T) {
 	// found the way `cosign download sbom --platform` finds it.
 	envoy := e.dagger(t, "--commit="+testCommit, "--source-date-epoch=1700000000", "publish", "--image=metadata-envoy",
 		"--registry="+repo, e.tunnel(), "--smoke=false", "--username="+e.username, "--password=file:"+e.passwordFile).mustSucceed(t)
-	att = e.dagger(t, append([]string{"attach-sbom", "--ref=" + envoy, "--format=cyclonedx-json"}, cosign...)...)
+	att = e.dagger(t, append([]string{"attach-sbom", trivyImage(mirror), "--ref=" + envoy, "--format=cyclonedx-json"}, cosign...)...)
 	lines = strings.Fields(att.mustSucceed(t))
 	if len(lines) != 4 || lines[0] != "linux/amd64" || lines[2] != "linux/arm64" {
 		t.Fatalf("attach-sbom of a two-platform index printed %q", lines)
@@ -522,7 +540,7 @@ func TestPublishAllScanGate(t *testing.T) {
 	publish := func(images string) result {
 		return s.dagger(t, append([]string{"--commit=" + testCommit, "publish-all", "--images=" + images,
 			"--registry=" + repo, "--username=" + s.username, "--password=file:" + s.passwordFile, "--format=json",
-			"--scan", "--sbom", "--smoke=false", s.tunnel(), "--cosign-image=" + mirror + "/projectsigstore/cosign:v3.1.3"}, s.dbArgs...)...)
+			"--scan", "--sbom", "--smoke=false", s.tunnel(), "--cosign-image=" + mirror + "/projectsigstore/cosign:v3.1.3"}, s.scanArgs...)...)
 	}
 	r := publish("metadata-writer,metadata-envoy")
 	stderr := r.mustFail(t)

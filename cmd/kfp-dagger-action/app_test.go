@@ -276,6 +276,15 @@ func TestRun(t *testing.T) {
 			wantPassword: true,
 		},
 		{
+			name:   "scan-all on a pull request with a mirror's Trivy image",
+			ref:    "refs/pull/7/merge",
+			event:  "pull_request",
+			inputs: map[string]string{"command": "scan-all", "trivy-image": "mirror.example/trivy:0.74.0", "scan-dir": "RESULTS/scan"},
+			runner: fakeRunner{gitOut: epoch},
+			want: base("--source-date-epoch="+epoch, "scan-all", "--fail-on-findings=false", "--concurrency=2",
+				"--trivy-image=mirror.example/trivy:0.74.0", "export", "--path=RESULTS/scan"),
+		},
+		{
 			name:   "test exports results and reports them",
 			ref:    "refs/pull/7/merge",
 			event:  "pull_request",
@@ -312,11 +321,12 @@ func TestRun(t *testing.T) {
 			ref:   "refs/tags/v2.5.0",
 			event: "push",
 			inputs: map[string]string{"command": "publish-all", "password": password, "signing-key": signingKey,
-				"signing-key-password": signingKeyPassword, "cosign-image": "mirror.example/cosign:v3.1.3"},
+				"signing-key-password": signingKeyPassword, "cosign-image": "mirror.example/cosign:v3.1.3",
+				"trivy-image": "mirror.example/trivy:0.74.0"},
 			runner: fakeRunner{gitOut: epoch, daggerOut: publishReport},
 			want: base("--version=2.5.0", "--source-date-epoch="+epoch, "publish-all",
 				"--registry=ghcr.io/kubeflow", "--username=octocat", "--password=env:KFP_REGISTRY_PASSWORD",
-				"--cosign-image=mirror.example/cosign:v3.1.3", "--signing-key=env:KFP_DAGGER_SIGNING_KEY",
+				"--cosign-image=mirror.example/cosign:v3.1.3", "--trivy-image=mirror.example/trivy:0.74.0", "--signing-key=env:KFP_DAGGER_SIGNING_KEY",
 				"--signing-key-password=env:KFP_DAGGER_SIGNING_KEY_PASSWORD", "--format=json", "--concurrency=2"),
 			wantPassword: true,
 			wantSigning:  true,
@@ -422,7 +432,7 @@ func TestRun(t *testing.T) {
 				"HOME":                "/home/runner",
 			}
 			for k, v := range tc.inputs {
-				env["INPUT_"+strings.ToUpper(k)] = v
+				env["INPUT_"+strings.ToUpper(k)] = strings.ReplaceAll(v, "RESULTS", results)
 			}
 			environ := func() []string {
 				var kv []string

@@ -83,6 +83,8 @@ type Config struct {
 	SigningKey, SigningKeyPassword string
 	// CosignImage overrides the module's cosign image (air-gapped mirrors).
 	CosignImage string
+	// TrivyImage overrides the module's Trivy image (air-gapped mirrors).
+	TrivyImage string
 	// Notices are input fixes worth telling the user about.
 	Notices []string
 }
@@ -107,6 +109,7 @@ func readConfig(input func(string) string, actor string) (Config, error) {
 		SigningKey:         input("signing-key"),
 		SigningKeyPassword: input("signing-key-password"),
 		CosignImage:        strings.TrimSpace(input("cosign-image")),
+		TrivyImage:         strings.TrimSpace(input("trivy-image")),
 	}
 	if c.SigningKeyPassword != "" && c.SigningKey == "" {
 		return c, errors.New("input signing-key-password needs the signing-key input")
@@ -331,12 +334,18 @@ func daggerArgs(c Config, s Step, commit string, epoch int64, resultsDir, change
 			credentials()
 		}
 	}
+	trivy := func() {
+		if c.TrivyImage != "" {
+			args = append(args, "--trivy-image="+c.TrivyImage)
+		}
+	}
 	// The key and its password reach dagger as Secrets read from the
-	// child's environment, never as arguments.
+	// child's environment, never as arguments. Trivy makes the SBOMs.
 	signing := func() {
 		if c.CosignImage != "" {
 			args = append(args, "--cosign-image="+c.CosignImage)
 		}
+		trivy()
 		if c.SigningKey != "" {
 			args = append(args, "--signing-key=env:"+SigningKeyEnv)
 		}
@@ -358,6 +367,7 @@ func daggerArgs(c Config, s Step, commit string, epoch int64, resultsDir, change
 		dependencyRegistry()
 	case "scan-all":
 		args = append(args, "--fail-on-findings=false", concurrency)
+		trivy()
 		images()
 		platforms()
 		dependencyRegistry()

@@ -66,6 +66,12 @@ func (p Pins) TrivyImage() string {
 	return "aquasec/trivy:" + strings.TrimPrefix(p["TRIVY_VERSION"], "v")
 }
 
+// TrivyDefault is the module's default --trivy-image: the official image by
+// tag and index digest.
+func (p Pins) TrivyDefault() string {
+	return p.TrivyImage() + "@" + p["TRIVY_IMAGE_DIGEST"]
+}
+
 // CosignImage is cosign's image path (without the gcr.io host), tagged with
 // the version as cosign tags it ("v3.1.3").
 func (p Pins) CosignImage() string {

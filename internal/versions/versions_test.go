@@ -39,7 +39,7 @@ func TestRepositoryAgreesWithVersions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"DAGGER_VERSION", "TRIVY_VERSION", "COSIGN_VERSION", "GO_TOOLCHAIN_VERSION", "DEBIAN_SUITE"} {
+	for _, k := range []string{"DAGGER_VERSION", "TRIVY_VERSION", "TRIVY_IMAGE_DIGEST", "COSIGN_VERSION", "COSIGN_IMAGE_DIGEST", "GO_TOOLCHAIN_VERSION", "DEBIAN_SUITE"} {
 		if _, err := p.Get(k); err != nil {
 			t.Fatal(err)
 		}
@@ -65,11 +65,11 @@ func TestCheckFindsDisagreements(t *testing.T) {
 	}
 	write("dagger.json", `{"engineVersion": "v0.20.0"}`)
 	write(".github/workflows/ci.yml", "      - uses: ./.github/actions/setup-dagger\n        with:\n          version: \"0.20.0\"\n")
-	write("ci/scan.go", "\t// +default=\"aquasec/trivy:0.60.0\"\n\t// +default=\"gcr.io/projectsigstore/cosign:v2.0.0\"\n\t// +default=\"quay.io/other/tool:1.0\"\n")
+	write("ci/scan.go", "\t// +default=\"aquasec/trivy:0.60.0\"\n\t// +default=\"gcr.io/projectsigstore/cosign:v2.0.0\"\n\t// +default=\"quay.io/other/tool:1.0\"\n\t// +default=\"aquasec/trivy:0.74.0\"\n")
 	write("ci/test.go", `dag.Container().From("golang:1.25-trixie")`)
 	write("ci/attest.go", "const engineVersion = \"v0.21.7\"\n")
 	write("hack/x.sh", "DAGGER_VERSION=v0.21.8\n")
-	p := Pins{"DAGGER_VERSION": "v0.21.8", "TRIVY_VERSION": "v0.74.0", "COSIGN_VERSION": "v3.1.3",
+	p := Pins{"DAGGER_VERSION": "v0.21.8", "TRIVY_VERSION": "v0.74.0", "COSIGN_VERSION": "v3.1.3", "TRIVY_IMAGE_DIGEST": "sha256:1111",
 		"GO_TOOLCHAIN_VERSION": "go1.26.8", "DEBIAN_SUITE": "bookworm"}
 	got := strings.Join(check(t, root, p), "\n")
 	for _, want := range []string{
@@ -78,6 +78,7 @@ func TestCheckFindsDisagreements(t *testing.T) {
 		`ci/scan.go:1: "aquasec/trivy:0.60.0"`,
 		`ci/scan.go:2: "gcr.io/projectsigstore/cosign:v2.0.0"`,
 		`ci/scan.go:3: image reference "quay.io/other/tool:1.0" is not one versions.env pins`,
+		`ci/scan.go:4: default "aquasec/trivy:0.74.0", want the pinned aquasec/trivy:0.74.0@sha256:1111`,
 		`ci/test.go:1: "golang:1.25-trixie"`,
 		`ci/attest.go:1: engineVersion "v0.21.7"`,
 		`hack/x.sh:1: spells out v0.21.8 (DAGGER_VERSION)`,
@@ -160,11 +161,17 @@ func checkGoLine(p Pins, rel string, n int, l string, add func(string, ...any)) 
 		if pinned && strings.HasSuffix(ref, cosign) && digest != p["COSIGN_IMAGE_DIGEST"] {
 			add("%s:%d: %q, versions.env pins cosign at %s", rel, n, m[1], p["COSIGN_IMAGE_DIGEST"])
 		}
+		if pinned && strings.HasSuffix(ref, trivy) && digest != p["TRIVY_IMAGE_DIGEST"] {
+			add("%s:%d: %q, versions.env pins trivy at %s", rel, n, m[1], p["TRIVY_IMAGE_DIGEST"])
+		}
 	}
 	for _, m := range moduleDefault.FindAllStringSubmatch(l, -1) {
 		ref := m[1]
 		if strings.Contains(ref, "projectsigstore/cosign") && ref != p.CosignDefault() {
 			add("%s:%d: default %q, want the pinned %s", rel, n, ref, p.CosignDefault())
+		}
+		if strings.Contains(ref, "aquasec/trivy") && ref != p.TrivyDefault() {
+			add("%s:%d: default %q, want the pinned %s", rel, n, ref, p.TrivyDefault())
 		}
 		if !strings.HasSuffix(ref, trivy) && !strings.HasSuffix(ref, cosign) && !strings.Contains(ref, "aquasec/trivy") && !strings.Contains(ref, "projectsigstore/cosign") && !strings.HasPrefix(ref, "ghcr.io/aquasecurity/trivy-db:") {
 			add("%s:%d: image reference %q is not one versions.env pins; add it there and here", rel, n, ref)
