@@ -203,24 +203,8 @@ func TestSignedRelease(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw, _ := img.RawManifest()
-		texts["bundle manifest "+m.Digest.String()] = string(raw)
-		layers, err := img.Layers()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, l := range layers {
-			rc, err := l.Compressed()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var b bytes.Buffer
-			_, err = b.ReadFrom(rc)
-			rc.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			texts["bundle "+m.Digest.String()+" layer "+strconv.Itoa(i)] = b.String()
+		for where, b := range imageBlobs(t, img) {
+			texts["bundle "+m.Digest.String()+" "+where] = string(b)
 		}
 	}
 	for where, b := range pushedBlobs(t, s.env, tagRef.String()) {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"io"
+	"maps"
 	"strings"
 	"testing"
 
@@ -78,28 +79,47 @@ func pushedBlobs(t *testing.T, e env, ref string) map[string][]byte {
 		images = append(images, m)
 	}
 	for _, m := range images {
-		d, _ := m.Digest()
-		raw, _ := m.RawManifest()
-		cfg, _ := m.RawConfigFile()
-		out["platform manifest "+d.String()] = raw
-		out["config of "+d.String()] = cfg
-		layers, err := m.Layers()
+		maps.Copy(out, imageBlobs(t, m))
+	}
+	return out
+}
+
+// imageBlobs reads what an image is made of, keyed by what each part is:
+// its manifest, its config and every layer, uncompressed.
+func imageBlobs(t *testing.T, m v1.Image) map[string][]byte {
+	t.Helper()
+	d, err := m.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := m.RawManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := m.RawConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]byte{"platform manifest " + d.String(): raw, "config of " + d.String(): cfg}
+	layers, err := m.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range layers {
+		rc, err := l.Uncompressed()
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, l := range layers {
-			rc, err := l.Uncompressed()
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := io.ReadAll(rc)
-			rc.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			ld, _ := l.Digest()
-			out["layer "+ld.String()] = b
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
 		}
+		ld, err := l.Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out["layer "+ld.String()] = b
 	}
 	return out
 }
