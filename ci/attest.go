@@ -48,12 +48,10 @@ type signingOptions struct {
 // anything. No key, no evidence.
 func newSigningOptions(key, keyPassword *dagger.Secret, smoke bool, cosign cosignOptions, trivyImage string) (*signingOptions, error) {
 	switch {
-	case key == nil && keyPassword != nil:
-		return nil, errors.New("--signing-key-password needs --signing-key")
 	case key == nil:
 		return nil, nil
 	case !smoke:
-		return nil, errors.New("--signing-key needs the smoke run (drop --smoke=false): the evidence records its result and verify-release requires it")
+		return nil, errors.New("with-signing-key needs the smoke run (drop --smoke=false): the evidence records its result and verify-release requires it")
 	}
 	f, err := vulnscan.ParseSBOMFormat("spdx-json")
 	if err != nil {
@@ -80,7 +78,7 @@ func (o *signingOptions) preflight(ctx context.Context) error {
 	if err != nil {
 		err = oneLine(err) // holds cosign's stderr
 		if strings.Contains(err.Error(), "decryption failed") {
-			return errors.New("pre-flight: signing key: --signing-key-password does not open the key (cosign: decryption failed)")
+			return errors.New("pre-flight: signing key: the with-signing-key password does not open the key (cosign: decryption failed)")
 		}
 		return fmt.Errorf("pre-flight: signing key: %w", err)
 	}

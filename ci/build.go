@@ -153,17 +153,12 @@ func (m *Kfp) BuildAll(
 	// Registry kfp-api-generator is pushed to before kfp-release is built FROM it; needed only when kfp-release is selected.
 	// +optional
 	registry string,
-	// Registry user name.
-	// +optional
-	username string,
-	// Registry password or token.
-	// +optional
-	password *dagger.Secret,
 	// Report format: markdown or json.
 	// +optional
 	// +default="markdown"
 	format string,
 ) (string, error) {
+	username, password := m.credentialsFor(registry)
 	if err := fanout.ValidateConcurrency(concurrency); err != nil {
 		return "", err
 	}

@@ -61,13 +61,21 @@ func convertSlice[I any, O any](in []I, f func(I) O) []O {
 
 func (r Kfp) MarshalJSON() ([]byte, error) {
 	var concrete struct {
-		Source          *dagger.Directory
-		Commit          string
-		Version         string
-		SourceDateEpoch int
-		SourceURL       string
-		SelectChanged   bool
-		Changed         []string
+		Source             *dagger.Directory
+		Commit             string
+		Version            string
+		SourceDateEpoch    int
+		SourceURL          string
+		SelectChanged      bool
+		Changed            []string
+		RegistryAuths      []RegistryAuth
+		RegistryTunnel     *dagger.Service
+		TrivyImage         string
+		TrivyDBRepository  string
+		TrivyDBRegistry    *dagger.Service
+		CosignImage        string
+		SigningKey         *dagger.Secret
+		SigningKeyPassword *dagger.Secret
 	}
 	concrete.Source = r.Source
 	concrete.Commit = r.Commit
@@ -76,18 +84,34 @@ func (r Kfp) MarshalJSON() ([]byte, error) {
 	concrete.SourceURL = r.SourceURL
 	concrete.SelectChanged = r.SelectChanged
 	concrete.Changed = r.Changed
+	concrete.RegistryAuths = r.RegistryAuths
+	concrete.RegistryTunnel = r.RegistryTunnel
+	concrete.TrivyImage = r.TrivyImage
+	concrete.TrivyDBRepository = r.TrivyDBRepository
+	concrete.TrivyDBRegistry = r.TrivyDBRegistry
+	concrete.CosignImage = r.CosignImage
+	concrete.SigningKey = r.SigningKey
+	concrete.SigningKeyPassword = r.SigningKeyPassword
 	return json.Marshal(&concrete)
 }
 
 func (r *Kfp) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
-		Source          *dagger.Directory
-		Commit          string
-		Version         string
-		SourceDateEpoch int
-		SourceURL       string
-		SelectChanged   bool
-		Changed         []string
+		Source             *dagger.Directory
+		Commit             string
+		Version            string
+		SourceDateEpoch    int
+		SourceURL          string
+		SelectChanged      bool
+		Changed            []string
+		RegistryAuths      []RegistryAuth
+		RegistryTunnel     *dagger.Service
+		TrivyImage         string
+		TrivyDBRepository  string
+		TrivyDBRegistry    *dagger.Service
+		CosignImage        string
+		SigningKey         *dagger.Secret
+		SigningKeyPassword *dagger.Secret
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -100,6 +124,14 @@ func (r *Kfp) UnmarshalJSON(bs []byte) error {
 	r.SourceURL = concrete.SourceURL
 	r.SelectChanged = concrete.SelectChanged
 	r.Changed = concrete.Changed
+	r.RegistryAuths = concrete.RegistryAuths
+	r.RegistryTunnel = concrete.RegistryTunnel
+	r.TrivyImage = concrete.TrivyImage
+	r.TrivyDBRepository = concrete.TrivyDBRepository
+	r.TrivyDBRegistry = concrete.TrivyDBRegistry
+	r.CosignImage = concrete.CosignImage
+	r.SigningKey = concrete.SigningKey
+	r.SigningKeyPassword = concrete.SigningKeyPassword
 	return nil
 }
 
@@ -242,42 +274,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
 				}
 			}
-			var username string
-			if inputArgs["username"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg username", err))
-				}
-			}
-			var password *dagger.Secret
-			if inputArgs["password"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["password"]), &password)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
-				}
-			}
-			var registryTunnel *dagger.Service
-			if inputArgs["registryTunnel"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["registryTunnel"]), &registryTunnel)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryTunnel", err))
-				}
-			}
-			var trivyImage string
-			if inputArgs["trivyImage"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["trivyImage"]), &trivyImage)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyImage", err))
-				}
-			}
-			var cosignImage string
-			if inputArgs["cosignImage"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["cosignImage"]), &cosignImage)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cosignImage", err))
-				}
-			}
-			return (*Kfp).AttachSbom(&parent, ctx, ref, format, username, password, registryTunnel, trivyImage, cosignImage)
+			return (*Kfp).AttachSbom(&parent, ctx, ref, format)
 		case "Build":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)
@@ -354,20 +351,6 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registry", err))
 				}
 			}
-			var username string
-			if inputArgs["username"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg username", err))
-				}
-			}
-			var password *dagger.Secret
-			if inputArgs["password"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["password"]), &password)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
-				}
-			}
 			var format string
 			if inputArgs["format"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
@@ -375,7 +358,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
 				}
 			}
-			return (*Kfp).BuildAll(&parent, ctx, images, platforms, concurrency, failFast, smoke, registry, username, password, format)
+			return (*Kfp).BuildAll(&parent, ctx, images, platforms, concurrency, failFast, smoke, registry, format)
 		case "Images":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)
@@ -403,14 +386,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
 				}
 			}
-			var cosignImage string
-			if inputArgs["cosignImage"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["cosignImage"]), &cosignImage)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cosignImage", err))
-				}
-			}
-			return (*Kfp).KeyPair(&parent, ctx, password, cosignImage)
+			return (*Kfp).KeyPair(&parent, ctx, password)
 		case "Plan":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)
@@ -494,27 +470,6 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg smoke", err))
 				}
 			}
-			var username string
-			if inputArgs["username"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg username", err))
-				}
-			}
-			var password *dagger.Secret
-			if inputArgs["password"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["password"]), &password)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
-				}
-			}
-			var registryTunnel *dagger.Service
-			if inputArgs["registryTunnel"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["registryTunnel"]), &registryTunnel)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryTunnel", err))
-				}
-			}
 			var attemptTimeout string
 			if inputArgs["attemptTimeout"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["attemptTimeout"]), &attemptTimeout)
@@ -550,49 +505,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg ignoreUnfixed", err))
 				}
 			}
-			var dbRepository string
-			if inputArgs["dbRepository"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["dbRepository"]), &dbRepository)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dbRepository", err))
-				}
-			}
-			var dbRegistry *dagger.Service
-			if inputArgs["dbRegistry"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["dbRegistry"]), &dbRegistry)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dbRegistry", err))
-				}
-			}
-			var trivyImage string
-			if inputArgs["trivyImage"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["trivyImage"]), &trivyImage)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyImage", err))
-				}
-			}
-			var cosignImage string
-			if inputArgs["cosignImage"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["cosignImage"]), &cosignImage)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cosignImage", err))
-				}
-			}
-			var signingKey *dagger.Secret
-			if inputArgs["signingKey"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["signingKey"]), &signingKey)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg signingKey", err))
-				}
-			}
-			var signingKeyPassword *dagger.Secret
-			if inputArgs["signingKeyPassword"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["signingKeyPassword"]), &signingKeyPassword)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg signingKeyPassword", err))
-				}
-			}
-			return (*Kfp).Promote(&parent, ctx, registry, records, images, latest, force, smoke, username, password, registryTunnel, attemptTimeout, retryBudget, scan, severity, ignoreUnfixed, dbRepository, dbRegistry, trivyImage, cosignImage, signingKey, signingKeyPassword)
+			return (*Kfp).Promote(&parent, ctx, registry, records, images, latest, force, smoke, attemptTimeout, retryBudget, scan, severity, ignoreUnfixed)
 		case "Publish":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)
@@ -611,20 +524,6 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				err = json.Unmarshal([]byte(inputArgs["registry"]), &registry)
 				if err != nil {
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registry", err))
-				}
-			}
-			var username string
-			if inputArgs["username"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg username", err))
-				}
-			}
-			var password *dagger.Secret
-			if inputArgs["password"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["password"]), &password)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
 				}
 			}
 			var latest bool
@@ -648,13 +547,6 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg smoke", err))
 				}
 			}
-			var registryTunnel *dagger.Service
-			if inputArgs["registryTunnel"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["registryTunnel"]), &registryTunnel)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryTunnel", err))
-				}
-			}
 			var attemptTimeout string
 			if inputArgs["attemptTimeout"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["attemptTimeout"]), &attemptTimeout)
@@ -669,7 +561,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg retryBudget", err))
 				}
 			}
-			return (*Kfp).Publish(&parent, ctx, image, registry, username, password, latest, force, smoke, registryTunnel, attemptTimeout, retryBudget)
+			return (*Kfp).Publish(&parent, ctx, image, registry, latest, force, smoke, attemptTimeout, retryBudget)
 		case "PublishAll":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)
@@ -688,20 +580,6 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				err = json.Unmarshal([]byte(inputArgs["registry"]), &registry)
 				if err != nil {
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registry", err))
-				}
-			}
-			var username string
-			if inputArgs["username"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg username", err))
-				}
-			}
-			var password *dagger.Secret
-			if inputArgs["password"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["password"]), &password)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
 				}
 			}
 			var latest bool
@@ -788,27 +666,6 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg ignoreUnfixed", err))
 				}
 			}
-			var dbRepository string
-			if inputArgs["dbRepository"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["dbRepository"]), &dbRepository)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dbRepository", err))
-				}
-			}
-			var dbRegistry *dagger.Service
-			if inputArgs["dbRegistry"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["dbRegistry"]), &dbRegistry)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dbRegistry", err))
-				}
-			}
-			var trivyImage string
-			if inputArgs["trivyImage"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["trivyImage"]), &trivyImage)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyImage", err))
-				}
-			}
 			var sbom bool
 			if inputArgs["sbom"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["sbom"]), &sbom)
@@ -823,35 +680,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sbomFormat", err))
 				}
 			}
-			var registryTunnel *dagger.Service
-			if inputArgs["registryTunnel"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["registryTunnel"]), &registryTunnel)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryTunnel", err))
-				}
-			}
-			var cosignImage string
-			if inputArgs["cosignImage"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["cosignImage"]), &cosignImage)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cosignImage", err))
-				}
-			}
-			var signingKey *dagger.Secret
-			if inputArgs["signingKey"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["signingKey"]), &signingKey)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg signingKey", err))
-				}
-			}
-			var signingKeyPassword *dagger.Secret
-			if inputArgs["signingKeyPassword"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["signingKeyPassword"]), &signingKeyPassword)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg signingKeyPassword", err))
-				}
-			}
-			return (*Kfp).PublishAll(&parent, ctx, images, registry, username, password, latest, force, smoke, concurrency, failFast, dryRun, attemptTimeout, retryBudget, format, scan, severity, ignoreUnfixed, dbRepository, dbRegistry, trivyImage, sbom, sbomFormat, registryTunnel, cosignImage, signingKey, signingKeyPassword)
+			return (*Kfp).PublishAll(&parent, ctx, images, registry, latest, force, smoke, concurrency, failFast, dryRun, attemptTimeout, retryBudget, format, scan, severity, ignoreUnfixed, sbom, sbomFormat)
 		case "Sbom":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)
@@ -879,13 +708,6 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
 				}
 			}
-			var trivyImage string
-			if inputArgs["trivyImage"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["trivyImage"]), &trivyImage)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyImage", err))
-				}
-			}
 			var registry string
 			if inputArgs["registry"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["registry"]), &registry)
@@ -893,7 +715,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registry", err))
 				}
 			}
-			return (*Kfp).Sbom(&parent, ctx, image, platform, format, trivyImage, registry)
+			return (*Kfp).Sbom(&parent, ctx, image, platform, format, registry)
 		case "Scan":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)
@@ -935,27 +757,6 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg failOnFindings", err))
 				}
 			}
-			var dbRepository string
-			if inputArgs["dbRepository"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["dbRepository"]), &dbRepository)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dbRepository", err))
-				}
-			}
-			var dbRegistry *dagger.Service
-			if inputArgs["dbRegistry"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["dbRegistry"]), &dbRegistry)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dbRegistry", err))
-				}
-			}
-			var trivyImage string
-			if inputArgs["trivyImage"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["trivyImage"]), &trivyImage)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyImage", err))
-				}
-			}
 			var registry string
 			if inputArgs["registry"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["registry"]), &registry)
@@ -963,7 +764,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registry", err))
 				}
 			}
-			return (*Kfp).Scan(&parent, ctx, image, platform, severity, ignoreUnfixed, failOnFindings, dbRepository, dbRegistry, trivyImage, registry)
+			return (*Kfp).Scan(&parent, ctx, image, platform, severity, ignoreUnfixed, failOnFindings, registry)
 		case "ScanAll":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)
@@ -1005,27 +806,6 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg failOnFindings", err))
 				}
 			}
-			var dbRepository string
-			if inputArgs["dbRepository"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["dbRepository"]), &dbRepository)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dbRepository", err))
-				}
-			}
-			var dbRegistry *dagger.Service
-			if inputArgs["dbRegistry"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["dbRegistry"]), &dbRegistry)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dbRegistry", err))
-				}
-			}
-			var trivyImage string
-			if inputArgs["trivyImage"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["trivyImage"]), &trivyImage)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyImage", err))
-				}
-			}
 			var concurrency int
 			if inputArgs["concurrency"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["concurrency"]), &concurrency)
@@ -1040,21 +820,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registry", err))
 				}
 			}
-			var username string
-			if inputArgs["username"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg username", err))
-				}
-			}
-			var password *dagger.Secret
-			if inputArgs["password"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["password"]), &password)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
-				}
-			}
-			return (*Kfp).ScanAll(&parent, ctx, images, platforms, severity, ignoreUnfixed, failOnFindings, dbRepository, dbRegistry, trivyImage, concurrency, registry, username, password)
+			return (*Kfp).ScanAll(&parent, ctx, images, platforms, severity, ignoreUnfixed, failOnFindings, concurrency, registry)
 		case "Sign":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)
@@ -1066,20 +832,6 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				err = json.Unmarshal([]byte(inputArgs["ref"]), &ref)
 				if err != nil {
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg ref", err))
-				}
-			}
-			var key *dagger.Secret
-			if inputArgs["key"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["key"]), &key)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg key", err))
-				}
-			}
-			var keyPassword *dagger.Secret
-			if inputArgs["keyPassword"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["keyPassword"]), &keyPassword)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg keyPassword", err))
 				}
 			}
 			var tlog bool
@@ -1131,35 +883,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg recursive", err))
 				}
 			}
-			var username string
-			if inputArgs["username"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg username", err))
-				}
-			}
-			var password *dagger.Secret
-			if inputArgs["password"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["password"]), &password)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
-				}
-			}
-			var registryTunnel *dagger.Service
-			if inputArgs["registryTunnel"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["registryTunnel"]), &registryTunnel)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryTunnel", err))
-				}
-			}
-			var cosignImage string
-			if inputArgs["cosignImage"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["cosignImage"]), &cosignImage)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cosignImage", err))
-				}
-			}
-			return (*Kfp).Sign(&parent, ctx, ref, key, keyPassword, tlog, oidcToken, actionsIdTokenRequestUrl, actionsIdTokenRequestToken, fulcioUrl, rekorUrl, recursive, username, password, registryTunnel, cosignImage)
+			return (*Kfp).Sign(&parent, ctx, ref, tlog, oidcToken, actionsIdTokenRequestUrl, actionsIdTokenRequestToken, fulcioUrl, rekorUrl, recursive)
 		case "Stage":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)
@@ -1187,32 +911,11 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg platforms", err))
 				}
 			}
-			var username string
-			if inputArgs["username"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg username", err))
-				}
-			}
-			var password *dagger.Secret
-			if inputArgs["password"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["password"]), &password)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
-				}
-			}
 			var concurrency int
 			if inputArgs["concurrency"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["concurrency"]), &concurrency)
 				if err != nil {
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg concurrency", err))
-				}
-			}
-			var registryTunnel *dagger.Service
-			if inputArgs["registryTunnel"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["registryTunnel"]), &registryTunnel)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryTunnel", err))
 				}
 			}
 			var attemptTimeout string
@@ -1236,7 +939,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg smoke", err))
 				}
 			}
-			return (*Kfp).Stage(&parent, ctx, registry, images, platforms, username, password, concurrency, registryTunnel, attemptTimeout, retryBudget, smoke)
+			return (*Kfp).Stage(&parent, ctx, registry, images, platforms, concurrency, attemptTimeout, retryBudget, smoke)
 		case "Test":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)
@@ -1313,34 +1016,6 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg certificateOidcIssuer", err))
 				}
 			}
-			var username string
-			if inputArgs["username"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg username", err))
-				}
-			}
-			var password *dagger.Secret
-			if inputArgs["password"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["password"]), &password)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
-				}
-			}
-			var registryTunnel *dagger.Service
-			if inputArgs["registryTunnel"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["registryTunnel"]), &registryTunnel)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryTunnel", err))
-				}
-			}
-			var cosignImage string
-			if inputArgs["cosignImage"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["cosignImage"]), &cosignImage)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cosignImage", err))
-				}
-			}
 			var attestationType string
 			if inputArgs["attestationType"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["attestationType"]), &attestationType)
@@ -1348,7 +1023,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg attestationType", err))
 				}
 			}
-			return (*Kfp).Verify(&parent, ctx, ref, publicKey, tlog, certificateIdentity, certificateIdentityRegexp, certificateOidcIssuer, username, password, registryTunnel, cosignImage, attestationType)
+			return (*Kfp).Verify(&parent, ctx, ref, publicKey, tlog, certificateIdentity, certificateIdentityRegexp, certificateOidcIssuer, attestationType)
 		case "VerifyRelease":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)
@@ -1383,27 +1058,6 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg scan", err))
 				}
 			}
-			var username string
-			if inputArgs["username"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg username", err))
-				}
-			}
-			var password *dagger.Secret
-			if inputArgs["password"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["password"]), &password)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
-				}
-			}
-			var registryTunnel *dagger.Service
-			if inputArgs["registryTunnel"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["registryTunnel"]), &registryTunnel)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryTunnel", err))
-				}
-			}
 			var attemptTimeout string
 			if inputArgs["attemptTimeout"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["attemptTimeout"]), &attemptTimeout)
@@ -1418,7 +1072,112 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg retryBudget", err))
 				}
 			}
-			return (*Kfp).VerifyRelease(&parent, ctx, registry, publicKey, images, scan, username, password, registryTunnel, attemptTimeout, retryBudget)
+			return (*Kfp).VerifyRelease(&parent, ctx, registry, publicKey, images, scan, attemptTimeout, retryBudget)
+		case "WithCosign":
+			var parent Kfp
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var image string
+			if inputArgs["image"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg image", err))
+				}
+			}
+			return (*Kfp).WithCosign(&parent, image)
+		case "WithRegistryAuth":
+			var parent Kfp
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var address string
+			if inputArgs["address"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["address"]), &address)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg address", err))
+				}
+			}
+			var username string
+			if inputArgs["username"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg username", err))
+				}
+			}
+			var secret *dagger.Secret
+			if inputArgs["secret"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["secret"]), &secret)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg secret", err))
+				}
+			}
+			return (*Kfp).WithRegistryAuth(&parent, address, username, secret)
+		case "WithRegistryTunnel":
+			var parent Kfp
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var service *dagger.Service
+			if inputArgs["service"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["service"]), &service)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg service", err))
+				}
+			}
+			return (*Kfp).WithRegistryTunnel(&parent, service), nil
+		case "WithSigningKey":
+			var parent Kfp
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var key *dagger.Secret
+			if inputArgs["key"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["key"]), &key)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg key", err))
+				}
+			}
+			var password *dagger.Secret
+			if inputArgs["password"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["password"]), &password)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
+				}
+			}
+			return (*Kfp).WithSigningKey(&parent, key, password), nil
+		case "WithTrivy":
+			var parent Kfp
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var image string
+			if inputArgs["image"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg image", err))
+				}
+			}
+			var dbRepository string
+			if inputArgs["dbRepository"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dbRepository"]), &dbRepository)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dbRepository", err))
+				}
+			}
+			var dbRegistry *dagger.Service
+			if inputArgs["dbRegistry"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dbRegistry"]), &dbRegistry)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dbRegistry", err))
+				}
+			}
+			return (*Kfp).WithTrivy(&parent, image, dbRepository, dbRegistry)
 		case "":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)

@@ -32,15 +32,6 @@ func (m *Kfp) VerifyRelease(
 	// Require a passing vulnerability verdict.
 	// +optional
 	scan bool,
-	// Registry user name.
-	// +optional
-	username string,
-	// Registry password or token.
-	// +optional
-	password *dagger.Secret,
-	// Tunnel to a loopback registry, e.g. tcp://localhost:5000.
-	// +optional
-	registryTunnel *dagger.Service,
 	// Deadline of each registry call attempt, e.g. 60s.
 	// +optional
 	// +default="60s"
@@ -50,6 +41,8 @@ func (m *Kfp) VerifyRelease(
 	// +default="3m"
 	retryBudget string,
 ) (string, error) {
+	username, password := m.credentialsFor(registry)
+	registryTunnel := m.RegistryTunnel
 	pem, err := publicKey.Contents(ctx)
 	if err != nil {
 		return "", fmt.Errorf("public key: %w", oneLine(err))

@@ -2,8 +2,11 @@
 // image, on a laptop, on any CI and air-gapped alike.
 //
 // Point it at a KFP checkout with --source (it defaults to the KFP-shaped
-// sample tree in this repository) and call a verb: images, build, build-all,
-// publish.
+// sample tree in this repository), set registry credentials and tools once
+// with the with-… functions (with-registry-auth, with-registry-tunnel,
+// with-trivy, with-cosign, with-signing-key), then call a verb: images,
+// build-all, test, scan-all, plan, publish-all, stage, promote,
+// verify-release.
 package main
 
 import (
@@ -35,6 +38,31 @@ type Kfp struct {
 	SelectChanged bool
 	// Changed lists the changed files, repository-relative, when SelectChanged.
 	Changed []string
+
+	// RegistryAuths are the credentials with-registry-auth set, one per host.
+	// +private
+	RegistryAuths []RegistryAuth
+	// RegistryTunnel reaches a loopback publish registry (with-registry-tunnel).
+	// +private
+	RegistryTunnel *dagger.Service
+	// TrivyImage provides the trivy binary (with-trivy).
+	// +private
+	TrivyImage string
+	// TrivyDBRepository is the Trivy vulnerability DB (with-trivy).
+	// +private
+	TrivyDBRepository string
+	// TrivyDBRegistry reaches a loopback registry holding the DB (with-trivy).
+	// +private
+	TrivyDBRegistry *dagger.Service
+	// CosignImage provides the cosign binary (with-cosign).
+	// +private
+	CosignImage string
+	// SigningKey is the cosign private key evidence is signed with (with-signing-key).
+	// +private
+	SigningKey *dagger.Secret
+	// SigningKeyPassword is the signing key's password.
+	// +private
+	SigningKeyPassword *dagger.Secret
 }
 
 func New(
@@ -62,7 +90,8 @@ func New(
 	// +optional
 	changed *dagger.File,
 ) (*Kfp, error) {
-	m := &Kfp{Source: source, Commit: commit, Version: version, SourceDateEpoch: sourceDateEpoch, SourceURL: sourceURL}
+	m := &Kfp{Source: source, Commit: commit, Version: version, SourceDateEpoch: sourceDateEpoch, SourceURL: sourceURL,
+		TrivyImage: defaultTrivyImage, TrivyDBRepository: defaultTrivyDBRepository, CosignImage: defaultCosignImage}
 	if err := m.resolveCommit(ctx); err != nil {
 		return nil, err
 	}

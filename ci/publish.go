@@ -264,12 +264,6 @@ func (m *Kfp) Publish(
 	// +optional
 	// +default="ghcr.io/kubeflow"
 	registry string,
-	// Registry user name.
-	// +optional
-	username string,
-	// Registry password or token.
-	// +optional
-	password *dagger.Secret,
 	// Also tag a release as latest.
 	// +optional
 	latest bool,
@@ -280,9 +274,6 @@ func (m *Kfp) Publish(
 	// +optional
 	// +default=true
 	smoke bool,
-	// Tunnel to a loopback registry, e.g. tcp://localhost:5000: the module's own registry calls go through it.
-	// +optional
-	registryTunnel *dagger.Service,
 	// Deadline of each registry call attempt, e.g. 60s.
 	// +optional
 	// +default="60s"
@@ -292,6 +283,8 @@ func (m *Kfp) Publish(
 	// +default="3m"
 	retryBudget string,
 ) (string, error) {
+	username, password := m.credentialsFor(registry)
+	registryTunnel := m.RegistryTunnel
 	set, err := m.imageSet(ctx)
 	if err != nil {
 		return "", err
@@ -325,7 +318,7 @@ func (m *Kfp) Publish(
 // stages each image's platforms by digest (building what an earlier run did
 // not stage, with bounded parallelism), verifies every staged index
 // (platforms, labels, a --version smoke run of each platform, and the scan
-// gate with --scan), attaches SBOMs with --sbom, with --signing-key signs
+// gate with --scan), attaches SBOMs with --sbom, with with-signing-key signs
 // each index's evidence (provenance, SBOM per platform, smoke run, scan
 // verdict) and reads it back with the key, and only when every image
 // passed moves the tags by digest, every immutable tag (X.Y.Z, the commit)
@@ -342,12 +335,6 @@ func (m *Kfp) PublishAll(
 	// +optional
 	// +default="ghcr.io/kubeflow"
 	registry string,
-	// Registry user name.
-	// +optional
-	username string,
-	// Registry password or token.
-	// +optional
-	password *dagger.Secret,
 	// Also tag a release as latest.
 	// +optional
 	latest bool,
@@ -390,17 +377,6 @@ func (m *Kfp) PublishAll(
 	// Leave out vulnerabilities that have no fixed version yet.
 	// +optional
 	ignoreUnfixed bool,
-	// Trivy vulnerability DB (OCI artifact).
-	// +optional
-	// +default="ghcr.io/aquasecurity/trivy-db:2"
-	dbRepository string,
-	// Tunnel to a loopback registry holding the DB, e.g. tcp://localhost:5000.
-	// +optional
-	dbRegistry *dagger.Service,
-	// Image that provides the trivy binary.
-	// +optional
-	// +default="aquasec/trivy:0.74.0@sha256:62b1e65e8869bc4b4c6aa4fa2b21595256c7c2f6018a9d9ad61caf87187c1969"
-	trivyImage string,
 	// Attach each platform's SBOM to the pushed image with cosign.
 	// +optional
 	sbom bool,
@@ -408,20 +384,11 @@ func (m *Kfp) PublishAll(
 	// +optional
 	// +default="spdx-json"
 	sbomFormat string,
-	// Tunnel to a loopback publish registry, e.g. tcp://localhost:5000: the module's own registry calls and cosign go through it.
-	// +optional
-	registryTunnel *dagger.Service,
-	// Image that provides the cosign binary.
-	// +optional
-	// +default="gcr.io/projectsigstore/cosign:v3.1.3@sha256:9e5c2f2edc34351160407ca3416c61855bdf9403c3c5936e0f0be7fc261611b8"
-	cosignImage string,
-	// Cosign private key (cosign.key): sign each staged index's evidence (SLSA provenance, an SPDX SBOM per platform, the smoke run and, with --scan, the vulnerability verdict) and check it before any tag moves.
-	// +optional
-	signingKey *dagger.Secret,
-	// Password of the signing key.
-	// +optional
-	signingKeyPassword *dagger.Secret,
 ) (string, error) {
+	username, password := m.credentialsFor(registry)
+	registryTunnel := m.RegistryTunnel
+	dbRepository, dbRegistry, trivyImage, cosignImage := m.TrivyDBRepository, m.TrivyDBRegistry, m.TrivyImage, m.CosignImage
+	signingKey, signingKeyPassword := m.SigningKey, m.SigningKeyPassword
 	if format != "markdown" && format != "json" {
 		return "", fmt.Errorf("invalid format %q: want markdown or json", format)
 	}

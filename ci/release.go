@@ -60,19 +60,10 @@ func (m *Kfp) Stage(
 	// Platforms to stage; empty stages every platform each image ships.
 	// +optional
 	platforms []string,
-	// Registry user name.
-	// +optional
-	username string,
-	// Registry password or token.
-	// +optional
-	password *dagger.Secret,
 	// How many images build at once.
 	// +optional
 	// +default=2
 	concurrency int,
-	// Tunnel to a loopback registry, e.g. tcp://localhost:5000: the module's own registry calls go through it.
-	// +optional
-	registryTunnel *dagger.Service,
 	// Deadline of each registry call attempt, e.g. 60s.
 	// +optional
 	// +default="60s"
@@ -85,6 +76,8 @@ func (m *Kfp) Stage(
 	// +optional
 	smoke bool,
 ) (*dagger.Directory, error) {
+	username, password := m.credentialsFor(registry)
+	registryTunnel := m.RegistryTunnel
 	if err := m.checkStage(registry, concurrency); err != nil {
 		return nil, err
 	}
@@ -417,7 +410,7 @@ func (m *Kfp) newRecord(img catalog.Image, registry string, now time.Time) (*rel
 // with --smoke each platform image answering --version with its
 // architecture (or, from records of stage --smoke, the result each stage
 // recorded, which must have passed), with --scan no vulnerability at or
-// above --severity), with --signing-key signs each index's evidence and
+// above --severity), with with-signing-key signs each index's evidence and
 // reads it back with the key, and only when every image passed moves the
 // tags by digest:
 // every immutable tag (X.Y.Z, the commit) of every image before any moving
@@ -444,15 +437,6 @@ func (m *Kfp) Promote(
 	// Run each staged platform image with --version before any tag moves.
 	// +optional
 	smoke bool,
-	// Registry user name.
-	// +optional
-	username string,
-	// Registry password or token.
-	// +optional
-	password *dagger.Secret,
-	// Tunnel to a loopback registry, e.g. tcp://localhost:5000: the module's own registry calls go through it.
-	// +optional
-	registryTunnel *dagger.Service,
 	// Deadline of each registry call attempt, e.g. 60s.
 	// +optional
 	// +default="60s"
@@ -471,28 +455,11 @@ func (m *Kfp) Promote(
 	// Leave out vulnerabilities that have no fixed version yet.
 	// +optional
 	ignoreUnfixed bool,
-	// Trivy vulnerability DB (OCI artifact).
-	// +optional
-	// +default="ghcr.io/aquasecurity/trivy-db:2"
-	dbRepository string,
-	// Tunnel to a loopback registry holding the DB, e.g. tcp://localhost:5000.
-	// +optional
-	dbRegistry *dagger.Service,
-	// Image that provides the trivy binary (scan and SBOMs).
-	// +optional
-	// +default="aquasec/trivy:0.74.0@sha256:62b1e65e8869bc4b4c6aa4fa2b21595256c7c2f6018a9d9ad61caf87187c1969"
-	trivyImage string,
-	// Image that provides the cosign binary (signing).
-	// +optional
-	// +default="gcr.io/projectsigstore/cosign:v3.1.3@sha256:9e5c2f2edc34351160407ca3416c61855bdf9403c3c5936e0f0be7fc261611b8"
-	cosignImage string,
-	// Cosign private key (cosign.key): sign each staged index's evidence (SLSA provenance, an SPDX SBOM per platform, the smoke run and, with --scan, the vulnerability verdict) and check it before any tag moves. Needs the smoke run of every platform: records of stage --smoke, or --smoke.
-	// +optional
-	signingKey *dagger.Secret,
-	// Password of the signing key.
-	// +optional
-	signingKeyPassword *dagger.Secret,
 ) (string, error) {
+	username, password := m.credentialsFor(registry)
+	registryTunnel := m.RegistryTunnel
+	dbRepository, dbRegistry, trivyImage, cosignImage := m.TrivyDBRepository, m.TrivyDBRegistry, m.TrivyImage, m.CosignImage
+	signingKey, signingKeyPassword := m.SigningKey, m.SigningKeyPassword
 	set, err := m.imageSet(ctx)
 	if err != nil {
 		return "", err
@@ -509,7 +476,7 @@ func (m *Kfp) Promote(
 		return "", err
 	}
 	if len(records) == 0 && (scan || signer != nil) {
-		return "", errors.New("promote: --scan and --signing-key check staged records; a retag of an existing release (--latest without records) adds no evidence")
+		return "", errors.New("promote: --scan and with-signing-key check staged records; a retag of an existing release (--latest without records) adds no evidence")
 	}
 	forced := map[string]bool{}
 	for _, f := range force {
@@ -573,7 +540,7 @@ func (m *Kfp) Promote(
 		return "", err
 	}
 	if signer != nil && !smoke && !allSmoked(merged) {
-		return "", errors.New("--signing-key needs the smoke run of every platform: stage with --smoke (natively, on each architecture's engine) or promote with --smoke")
+		return "", errors.New("with-signing-key needs the smoke run of every platform: stage with --smoke (natively, on each architecture's engine) or promote with --smoke")
 	}
 	// Tools, DB and key checked before the first write (the index).
 	if err := chain.preflight(ctx); err != nil {
@@ -769,7 +736,7 @@ func (m *Kfp) releaseRegistry(ctx context.Context, registry, username string, pa
 	}
 	host := registryHost(registry)
 	if tunnel == nil && onLoopback(host) {
-		return nil, fmt.Errorf("registry %s is on the host's loopback, which module code cannot reach: pass --registry-tunnel=tcp://localhost:%s", host, host[strings.LastIndex(host, ":")+1:])
+		return nil, fmt.Errorf("registry %s is on the host's loopback, which module code cannot reach: call with-registry-tunnel --service=tcp://localhost:%s first", host, host[strings.LastIndex(host, ":")+1:])
 	}
 	policy := release.RetryPolicy{Backoff: backoff, AttemptTimeout: timeout}
 	opts := []release.RemoteOption{release.WithRetryPolicy(policy)}

@@ -47,10 +47,10 @@ func newScanOptions(severity string, ignoreUnfixed bool, dbRepository string, db
 		return nil, err
 	}
 	if _, _, err := signing.SplitHost(dbRepository); err != nil {
-		return nil, fmt.Errorf("invalid --db-repository: %w", err)
+		return nil, fmt.Errorf("invalid with-trivy --db-repository: %w", err)
 	}
 	if _, _, err := signing.SplitHost(trivyImage); err != nil {
-		return nil, fmt.Errorf("invalid --trivy-image: %w", err)
+		return nil, fmt.Errorf("invalid with-trivy --image: %w", err)
 	}
 	return &scanOptions{threshold: th, ignoreUnfixed: ignoreUnfixed, dbRepository: dbRepository, dbRegistry: dbRegistry, trivyImage: trivyImage}, nil
 }
@@ -210,22 +210,12 @@ func (m *Kfp) Scan(
 	// +optional
 	// +default=true
 	failOnFindings bool,
-	// Trivy vulnerability DB (OCI artifact); point it at a mirror when air-gapped.
-	// +optional
-	// +default="ghcr.io/aquasecurity/trivy-db:2"
-	dbRepository string,
-	// Tunnel to a loopback registry holding the DB, e.g. tcp://localhost:5000 (plain http).
-	// +optional
-	dbRegistry *dagger.Service,
-	// Image that provides the trivy binary; point it at a mirror when air-gapped.
-	// +optional
-	// +default="aquasec/trivy:0.74.0@sha256:62b1e65e8869bc4b4c6aa4fa2b21595256c7c2f6018a9d9ad61caf87187c1969"
-	trivyImage string,
 	// Registry holding the kfp-api-generator image that kfp-release is built FROM.
 	// +optional
 	// +default="ghcr.io/kubeflow"
 	registry string,
 ) (*dagger.Directory, error) {
+	dbRepository, dbRegistry, trivyImage := m.TrivyDBRepository, m.TrivyDBRegistry, m.TrivyImage
 	o, err := newScanOptions(severity, ignoreUnfixed, dbRepository, dbRegistry, trivyImage)
 	if err != nil {
 		return nil, err
@@ -278,17 +268,6 @@ func (m *Kfp) ScanAll(
 	// +optional
 	// +default=true
 	failOnFindings bool,
-	// Trivy vulnerability DB (OCI artifact).
-	// +optional
-	// +default="ghcr.io/aquasecurity/trivy-db:2"
-	dbRepository string,
-	// Tunnel to a loopback registry holding the DB, e.g. tcp://localhost:5000 (plain http).
-	// +optional
-	dbRegistry *dagger.Service,
-	// Image that provides the trivy binary.
-	// +optional
-	// +default="aquasec/trivy:0.74.0@sha256:62b1e65e8869bc4b4c6aa4fa2b21595256c7c2f6018a9d9ad61caf87187c1969"
-	trivyImage string,
 	// How many images are built and scanned at once.
 	// +optional
 	// +default=2
@@ -296,13 +275,9 @@ func (m *Kfp) ScanAll(
 	// Registry kfp-api-generator is pushed to before kfp-release is built FROM it; needed only when kfp-release is selected.
 	// +optional
 	registry string,
-	// Registry user name.
-	// +optional
-	username string,
-	// Registry password or token.
-	// +optional
-	password *dagger.Secret,
 ) (*dagger.Directory, error) {
+	username, password := m.credentialsFor(registry)
+	dbRepository, dbRegistry, trivyImage := m.TrivyDBRepository, m.TrivyDBRegistry, m.TrivyImage
 	o, err := newScanOptions(severity, ignoreUnfixed, dbRepository, dbRegistry, trivyImage)
 	if err != nil {
 		return nil, err
@@ -464,15 +439,12 @@ func (m *Kfp) Sbom(
 	// +optional
 	// +default="spdx-json"
 	format string,
-	// Image that provides the trivy binary.
-	// +optional
-	// +default="aquasec/trivy:0.74.0@sha256:62b1e65e8869bc4b4c6aa4fa2b21595256c7c2f6018a9d9ad61caf87187c1969"
-	trivyImage string,
 	// Registry holding the kfp-api-generator image that kfp-release is built FROM.
 	// +optional
 	// +default="ghcr.io/kubeflow"
 	registry string,
 ) (*dagger.File, error) {
+	trivyImage := m.TrivyImage
 	f, err := vulnscan.ParseSBOMFormat(format)
 	if err != nil {
 		return nil, err

@@ -88,11 +88,8 @@ func (m *Kfp) KeyPair(
 	// Password that encrypts the private key.
 	// +optional
 	password *dagger.Secret,
-	// Image that provides the cosign binary.
-	// +optional
-	// +default="gcr.io/projectsigstore/cosign:v3.1.3@sha256:9e5c2f2edc34351160407ca3416c61855bdf9403c3c5936e0f0be7fc261611b8"
-	cosignImage string,
 ) (*dagger.Directory, error) {
+	cosignImage := m.CosignImage
 	ctr := cosignContainer(cosignImage).WithDirectory("/out", dag.Directory()).WithWorkdir("/out")
 	if password != nil {
 		ctr = ctr.WithSecretVariable("COSIGN_PASSWORD", password)
@@ -126,7 +123,7 @@ func (o cosignOptions) resolve(ctx context.Context, ctr *dagger.Container, reg s
 }
 
 // Sign signs an image in a registry with cosign and returns the signed
-// reference by digest. Key-based (--key, a cosign private key as a Secret)
+// reference by digest. Key-based (with-signing-key, a cosign private key as a Secret)
 // works offline: the signature goes to the registry only, not to Rekor,
 // unless --tlog. Keyless signs with a Fulcio certificate for an OIDC
 // identity and records in Rekor: pass --oidc-token, or on GitHub Actions
@@ -139,12 +136,6 @@ func (m *Kfp) Sign(
 	ctx context.Context,
 	// Image to sign, by tag or digest, e.g. ghcr.io/kubeflow/kfp-driver:2.5.0.
 	ref string,
-	// Cosign private key (cosign.key) for key-based signing.
-	// +optional
-	key *dagger.Secret,
-	// Password of the private key; empty when not given.
-	// +optional
-	keyPassword *dagger.Secret,
 	// Also record a key-based signature in Rekor (needs the network).
 	// +optional
 	tlog bool,
@@ -167,20 +158,10 @@ func (m *Kfp) Sign(
 	// +optional
 	// +default=true
 	recursive bool,
-	// Registry user name.
-	// +optional
-	username string,
-	// Registry password or token.
-	// +optional
-	password *dagger.Secret,
-	// Tunnel to a loopback registry, e.g. tcp://localhost:5000 (plain http); ref keeps its own host.
-	// +optional
-	registryTunnel *dagger.Service,
-	// Image that provides the cosign binary.
-	// +optional
-	// +default="gcr.io/projectsigstore/cosign:v3.1.3@sha256:9e5c2f2edc34351160407ca3416c61855bdf9403c3c5936e0f0be7fc261611b8"
-	cosignImage string,
 ) (string, error) {
+	key, keyPassword := m.SigningKey, m.SigningKeyPassword
+	username, password := m.credentialsFor(ref)
+	registryTunnel, cosignImage := m.RegistryTunnel, m.CosignImage
 	s := signing.Signer{TLog: tlog, FulcioURL: fulcioUrl, RekorURL: rekorUrl}
 	if key != nil {
 		s.KeyPath = "/kfp/cosign/cosign.key"
@@ -263,23 +244,12 @@ func (m *Kfp) Verify(
 	// +optional
 	// +default="https://token.actions.githubusercontent.com"
 	certificateOidcIssuer string,
-	// Registry user name.
-	// +optional
-	username string,
-	// Registry password or token.
-	// +optional
-	password *dagger.Secret,
-	// Tunnel to a loopback registry, e.g. tcp://localhost:5000 (plain http).
-	// +optional
-	registryTunnel *dagger.Service,
-	// Image that provides the cosign binary.
-	// +optional
-	// +default="gcr.io/projectsigstore/cosign:v3.1.3@sha256:9e5c2f2edc34351160407ca3416c61855bdf9403c3c5936e0f0be7fc261611b8"
-	cosignImage string,
 	// Verify the attestations of this type instead of the signature, e.g. slsaprovenance1, spdxjson, vuln or a predicate type URI.
 	// +optional
 	attestationType string,
 ) (string, error) {
+	username, password := m.credentialsFor(ref)
+	registryTunnel, cosignImage := m.RegistryTunnel, m.CosignImage
 	v := signing.Verifier{TLog: tlog, AttestationType: attestationType, CertificateIdentity: certificateIdentity,
 		CertificateIdentityRegexp: certificateIdentityRegexp, CertificateOIDCIssuer: certificateOidcIssuer}
 	if publicKey != nil {
@@ -438,24 +408,9 @@ func (m *Kfp) AttachSbom(
 	// +optional
 	// +default="spdx-json"
 	format string,
-	// Registry user name.
-	// +optional
-	username string,
-	// Registry password or token.
-	// +optional
-	password *dagger.Secret,
-	// Tunnel to a loopback registry, e.g. tcp://localhost:5000 (plain http).
-	// +optional
-	registryTunnel *dagger.Service,
-	// Image that provides the trivy binary (SBOMs).
-	// +optional
-	// +default="aquasec/trivy:0.74.0@sha256:62b1e65e8869bc4b4c6aa4fa2b21595256c7c2f6018a9d9ad61caf87187c1969"
-	trivyImage string,
-	// Image that provides the cosign binary (attachment).
-	// +optional
-	// +default="gcr.io/projectsigstore/cosign:v3.1.3@sha256:9e5c2f2edc34351160407ca3416c61855bdf9403c3c5936e0f0be7fc261611b8"
-	cosignImage string,
 ) (string, error) {
+	username, password := m.credentialsFor(ref)
+	registryTunnel, trivyImage, cosignImage := m.RegistryTunnel, m.TrivyImage, m.CosignImage
 	if !strings.Contains(ref, "@sha256:") {
 		return "", fmt.Errorf("attach-sbom: ref %q must name the pushed image by digest (…@sha256:…)", ref)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,9 +26,8 @@ func parseReport(t *testing.T, out string) report.Report {
 // linux/amd64 and runs each one's --version smoke command.
 func TestBuildAllSampleAMD64(t *testing.T) {
 	e := requireEnv(t)
-	out := e.dagger(t, "--commit="+testCommit, "build-all", "--platforms=linux/amd64", "--smoke",
-		"--concurrency=2", "--format=json", "--registry="+e.uniqueRepo("staging"),
-		"--username="+e.username, "--password=file:"+e.passwordFile).mustSucceed(t)
+	out := e.dagger(t, slices.Concat([]string{"--commit=" + testCommit}, e.auth(), []string{"build-all", "--platforms=linux/amd64",
+		"--smoke", "--concurrency=2", "--format=json", "--registry=" + e.uniqueRepo("staging")})...).mustSucceed(t)
 	r := parseReport(t, out)
 	seen := map[string]bool{}
 	for _, res := range r.Results {

@@ -42,8 +42,8 @@ import (
 // unit test (the e2e rerun costs another emulated arm64 smoke run).
 func TestSignedRelease(t *testing.T) {
 	s := requireScanEnv(t)
-	cosignImage := "--cosign-image=" + s.mirror + "/projectsigstore/cosign:v3.1.3"
-	keys, keyPassword, signArgs := newSigningKey(t, s.env, s.mirror)
+	key := newSigningKey(t, s.env, s.mirror)
+	keys, keyPassword := key.dir, key.password
 	pubPEM, err := os.ReadFile(filepath.Join(keys, "cosign.pub"))
 	if err != nil {
 		t.Fatal(err)
@@ -59,15 +59,14 @@ func TestSignedRelease(t *testing.T) {
 
 	repo := s.uniqueRepo("signed")
 	version := uniqueVersion("2.96")
-	auth := []string{"--username=" + s.username, "--password=file:" + s.passwordFile, s.tunnel()}
+	constructor := []string{"--commit=" + testCommit, "--version=" + version}
 	publish := func() result {
-		args := []string{"--commit=" + testCommit, "--version=" + version, "publish-all", "--images=metadata-envoy",
-			"--registry=" + repo, "--format=json", "--scan"}
-		return s.dagger(t, append(append(append(args, signArgs...), s.scanArgs...), auth...)...)
+		return s.dagger(t, slices.Concat(constructor, s.access(), key.setup(), s.scanArgs,
+			[]string{"publish-all", "--images=metadata-envoy", "--registry=" + repo, "--format=json", "--scan"})...)
 	}
 	verify := func() result {
-		return s.dagger(t, append([]string{"--commit=" + testCommit, "--version=" + version, "verify-release", "--scan",
-			"--registry=" + repo, "--images=metadata-envoy", "--public-key=" + filepath.Join(keys, "cosign.pub")}, auth...)...)
+		return s.dagger(t, slices.Concat(constructor, s.access(), []string{"verify-release", "--scan",
+			"--registry=" + repo, "--images=metadata-envoy", "--public-key=" + filepath.Join(keys, "cosign.pub")})...)
 	}
 
 	// Bad input: one line, nothing written. A wrong key password is found
@@ -77,16 +76,16 @@ func TestSignedRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
-		flags []string
-		want  string
+		setup, flags []string
+		want         string
 	}{
-		{append(slices.Clone(signArgs[:3]), "--signing-key-password=file:"+wrongPw), "pre-flight: signing key: --signing-key-password does not open the key"},
-		{append(slices.Clone(signArgs), "--smoke=false"), "--signing-key needs the smoke run"},
+		{key.withPassword(wrongPw), nil, "pre-flight: signing key: the with-signing-key password does not open the key"},
+		{key.setup(), []string{"--smoke=false"}, "with-signing-key needs the smoke run"},
 	} {
-		r := s.dagger(t, append(append([]string{"--commit=" + testCommit, "--version=" + version, "publish-all", "--images=metadata-envoy",
-			"--registry=" + repo}, c.flags...), auth...)...)
+		r := s.dagger(t, slices.Concat(constructor, s.access(), c.setup,
+			[]string{"publish-all", "--images=metadata-envoy", "--registry=" + repo}, c.flags)...)
 		if line := errorLine(r.mustFail(t)); !strings.Contains(line, c.want) || strings.Contains(line, keyPassword) {
-			t.Errorf("%s: error line %q, want %q", c.flags[len(c.flags)-1], line, c.want)
+			t.Errorf("%s: error line %q, want %q", c.want, line, c.want)
 		}
 	}
 	if tags, err := remote.List(parseRef(t, repo+"/kfp-metadata-envoy").Context(), s.remoteOpts()...); err == nil && len(tags) > 0 {
@@ -112,8 +111,8 @@ func TestSignedRelease(t *testing.T) {
 	}
 	t.Logf("e2e: verify-release with the public key alone: %s", ok.elapsed.Round(time.Millisecond))
 
-	stock := s.dagger(t, append([]string{"verify", "--ref=" + tagRef.String(), "--attestation-type=slsaprovenance1",
-		"--public-key=" + filepath.Join(keys, "cosign.pub"), cosignImage}, auth...)...)
+	stock := s.dagger(t, slices.Concat(s.access(), cosignWith(s.mirror), []string{"verify", "--ref=" + tagRef.String(),
+		"--attestation-type=slsaprovenance1", "--public-key=" + filepath.Join(keys, "cosign.pub")})...)
 	if out := stock.mustSucceed(t); !strings.Contains(out, `"payload"`) {
 		t.Errorf("cosign verify-attestation printed no attestation:\n%s", tail(out, 5))
 	}
@@ -310,18 +309,39 @@ func sealE2E(t *testing.T, st evidence.Statement, key *ecdsa.PrivateKey) evidenc
 	return env
 }
 
+// signingKey is a cosign key pair a test made, with its password.
+type signingKey struct {
+	dir      string // cosign.key and cosign.pub
+	password string
+	pwFile   string // holds password
+	mirror   string // the cosign and Trivy images come from here
+}
+
 // newSigningKey makes a cosign key pair with a password, as a release
-// manager would (key-pair), and returns its directory (cosign.key,
-// cosign.pub), the password, and the flags that sign with it.
-func newSigningKey(t *testing.T, e env, mirror string) (dir, password string, args []string) {
+// manager would (dagger call key-pair).
+func newSigningKey(t *testing.T, e env, mirror string) signingKey {
 	t.Helper()
-	dir = t.TempDir()
-	password = "e2e-signing-key-password-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	pwFile := filepath.Join(t.TempDir(), "key-password")
-	if err := os.WriteFile(pwFile, []byte(password), 0o600); err != nil {
+	k := signingKey{dir: t.TempDir(), mirror: mirror,
+		password: "e2e-signing-key-password-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
+	k.pwFile = filepath.Join(t.TempDir(), "key-password")
+	if err := os.WriteFile(k.pwFile, []byte(k.password), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cosignImage := "--cosign-image=" + mirror + "/projectsigstore/cosign:v3.1.3"
-	e.dagger(t, "key-pair", "--password=file:"+pwFile, cosignImage, "export", "--path="+dir).mustSucceed(t)
-	return dir, password, []string{cosignImage, trivyImage(mirror), "--signing-key=file:" + filepath.Join(dir, "cosign.key"), "--signing-key-password=file:" + pwFile}
+	e.dagger(t, slices.Concat(cosignWith(mirror), []string{"key-pair", "--password=file:" + k.pwFile, "export", "--path=" + k.dir})...).mustSucceed(t)
+	return k
+}
+
+// setup is the module set-up that signs with the key: the mirror's cosign
+// and Trivy, and with-signing-key.
+func (k signingKey) setup() []string { return k.withPassword(k.pwFile) }
+
+// withPassword is setup with the key's password read from pwFile.
+func (k signingKey) withPassword(pwFile string) []string {
+	return slices.Concat(cosignWith(k.mirror), trivyImage(k.mirror),
+		[]string{"with-signing-key", "--key=file:" + filepath.Join(k.dir, "cosign.key"), "--password=file:" + pwFile})
+}
+
+// cosignWith is the with-cosign call for the mirror's cosign image.
+func cosignWith(mirror string) []string {
+	return []string{"with-cosign", "--image=" + mirror + "/projectsigstore/cosign:v3.1.3"}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -172,14 +173,27 @@ func readIndex(t *testing.T, desc *remote.Descriptor) (v1.ImageIndex, *v1.IndexM
 	return idx, im
 }
 
-// tunnelTo is the --registry-tunnel argument for a registry on the host's
+// tunnelTo is the with-registry-tunnel call for a registry on the host's
 // loopback at addr (host:port): module code reaches it only through a tunnel.
-func tunnelTo(addr string) string {
-	return "--registry-tunnel=tcp://localhost:" + addr[strings.LastIndex(addr, ":")+1:]
+func tunnelTo(addr string) []string {
+	return []string{"with-registry-tunnel", "--service=tcp://localhost:" + addr[strings.LastIndex(addr, ":")+1:]}
 }
 
-// tunnel is the --registry-tunnel argument for the test registry.
-func (e env) tunnel() string { return tunnelTo(e.registry) }
+// tunnel is the with-registry-tunnel call for the test registry.
+func (e env) tunnel() []string { return tunnelTo(e.registry) }
+
+// authFor is the with-registry-auth call giving the test registry's
+// credentials to the registry at addr (host:port: the test registry or a
+// proxy in front of it).
+func (e env) authFor(addr string) []string {
+	return []string{"with-registry-auth", "--address=" + addr, "--username=" + e.username, "--secret=file:" + e.passwordFile}
+}
+
+// auth is the with-registry-auth call for the test registry.
+func (e env) auth() []string { return e.authFor(e.registry) }
+
+// access is auth and tunnel: what a call needs to reach the test registry.
+func (e env) access() []string { return slices.Concat(e.auth(), e.tunnel()) }
 
 // remoteOpts authenticates go-containerregistry to the test registry.
 func (e env) remoteOpts() []remote.Option {

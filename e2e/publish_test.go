@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,9 +23,8 @@ const testCommit = "0123456789abcdef0123456789abcdef01234567"
 func TestPublishPushesMultiPlatformIndex(t *testing.T) {
 	e := requireEnv(t)
 	repo := e.uniqueRepo("publish")
-	out := e.dagger(t, "--commit="+testCommit, "--source-date-epoch=1700000000",
-		"publish", "--image=metadata-envoy", "--registry="+repo, e.tunnel(),
-		"--username="+e.username, "--password=file:"+e.passwordFile).mustSucceed(t)
+	out := e.dagger(t, slices.Concat([]string{"--commit=" + testCommit, "--source-date-epoch=1700000000"}, e.access(),
+		[]string{"publish", "--image=metadata-envoy", "--registry=" + repo})...).mustSucceed(t)
 	t.Logf("e2e: pushed %s", out)
 
 	want := repo + "/kfp-metadata-envoy:master@sha256:"
@@ -90,8 +90,8 @@ func TestPublishWrongPasswordPushesNothing(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("not-the-password"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	stderr := e.dagger(t, "--commit="+testCommit, "publish", "--image=metadata-envoy",
-		"--registry="+repo, e.tunnel(), "--username="+e.username, "--password=file:"+bad).mustFail(t)
+	stderr := e.dagger(t, slices.Concat([]string{"--commit=" + testCommit, "with-registry-auth", "--address=" + e.registry,
+		"--username=" + e.username, "--secret=file:" + bad}, e.tunnel(), []string{"publish", "--image=metadata-envoy", "--registry=" + repo})...).mustFail(t)
 	if line := errorLine(stderr); !strings.Contains(line, `refused the credentials for user "kfp" (401 Unauthorized)`) {
 		t.Errorf("error line %q does not say the credentials were refused", line)
 	}
@@ -112,9 +112,8 @@ func TestPublishReleaseTagsAndImmutability(t *testing.T) {
 	e := requireEnv(t)
 	repo := e.uniqueRepo("release")
 	publish := func(commit string, extra ...string) result {
-		return e.dagger(t, append([]string{"--commit=" + commit, "--version=2.17.0", "--source-date-epoch=1700000000",
-			"publish", "--image=metadata-envoy", "--registry=" + repo, "--latest", e.tunnel(), "--smoke=false",
-			"--username=" + e.username, "--password=file:" + e.passwordFile}, extra...)...)
+		return e.dagger(t, slices.Concat([]string{"--commit=" + commit, "--version=2.17.0", "--source-date-epoch=1700000000"}, e.access(),
+			[]string{"publish", "--image=metadata-envoy", "--registry=" + repo, "--latest", "--smoke=false"}, extra)...)
 	}
 	out := publish(testCommit).mustSucceed(t)
 	t.Logf("e2e: pushed %s", out)
@@ -169,8 +168,8 @@ func TestPublishRegistryDown(t *testing.T) {
 	}
 	down := l.Addr().String()
 	l.Close()
-	stderr := e.dagger(t, "--commit="+testCommit, "publish", "--image=metadata-envoy", "--registry="+down+"/kfp", tunnelTo(down),
-		"--attempt-timeout=5s", "--retry-budget=10s", "--username=kfp", "--password=file:"+e.passwordFile).mustFail(t)
+	stderr := e.dagger(t, slices.Concat([]string{"--commit=" + testCommit}, e.authFor(down), tunnelTo(down), []string{"publish",
+		"--image=metadata-envoy", "--registry=" + down + "/kfp", "--attempt-timeout=5s", "--retry-budget=10s"})...).mustFail(t)
 	// through the tunnel a closed port accepts and closes each connection
 	if line := errorLine(stderr); !strings.Contains(line, "pre-flight, nothing written: registry "+down+" does not answer through the tunnel") {
 		t.Errorf("error line %q does not say the registry does not answer", line)
@@ -195,9 +194,8 @@ func TestPublishThroughFaults(t *testing.T) {
 	repo := proxy.addr + "/faults-" + strings.ReplaceAll(e.uniqueRepo("x"), e.registry+"/", "")
 	// the tunnel does not pass a reset on: the module's calls see it as a
 	// silent connection, which the attempt deadline ends
-	args := []string{"--commit=" + testCommit, "publish-all", "--images=metadata-envoy", "--format=json",
-		"--registry=" + repo, tunnelTo(proxy.addr), "--attempt-timeout=5s", "--smoke=false",
-		"--username=" + e.username, "--password=file:" + e.passwordFile}
+	args := slices.Concat([]string{"--commit=" + testCommit}, e.authFor(proxy.addr), tunnelTo(proxy.addr), []string{"publish-all",
+		"--images=metadata-envoy", "--format=json", "--registry=" + repo, "--attempt-timeout=5s", "--smoke=false"})
 	first := e.dagger(t, args...)
 	r := parseReport(t, first.mustSucceed(t))
 	if len(r.Results) != 1 || r.Results[0].Status != "published" {
@@ -236,8 +234,8 @@ func TestPublishGivesUpInsideBudget(t *testing.T) {
 		return unavailable
 	})
 	repo := proxy.addr + "/broken-" + strings.ReplaceAll(e.uniqueRepo("x"), e.registry+"/", "")
-	res := e.dagger(t, "--commit="+testCommit, "publish", "--image=metadata-envoy", "--retry-budget=20s",
-		"--registry="+repo, tunnelTo(proxy.addr), "--username="+e.username, "--password=file:"+e.passwordFile)
+	res := e.dagger(t, slices.Concat([]string{"--commit=" + testCommit}, e.authFor(proxy.addr), tunnelTo(proxy.addr),
+		[]string{"publish", "--image=metadata-envoy", "--retry-budget=20s", "--registry=" + repo})...)
 	stderr := res.mustFail(t)
 	t.Logf("e2e: gave up after %s: %s", res.elapsed, errorLine(stderr))
 	if res.elapsed > 3*time.Minute {

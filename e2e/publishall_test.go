@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -45,8 +46,8 @@ func TestPublishAllSmokeFailureMovesNoTag(t *testing.T) {
 		t.Fatal(err)
 	}
 	repo := e.uniqueRepo("smokefail")
-	res := e.dagger(t, "--source="+tree, "--commit="+testCommit, "publish-all", "--images=metadata-envoy,inverse-proxy-agent",
-		"--format=json", "--registry="+repo, e.tunnel(), "--username="+e.username, "--password=file:"+e.passwordFile)
+	res := e.dagger(t, slices.Concat([]string{"--source=" + tree, "--commit=" + testCommit}, e.access(), []string{"publish-all",
+		"--images=metadata-envoy,inverse-proxy-agent", "--format=json", "--registry=" + repo})...)
 	rep := reportAfterError(t, res.mustFail(t))
 	t.Logf("e2e: publish-all with a failing smoke run: %s, %s", res.elapsed, errorLine(res.stderr))
 	if len(rep.Results) != 2 {
@@ -97,9 +98,8 @@ func TestPublishAllTagWritesFailMidway(t *testing.T) {
 	failing.Store(1)
 	repo := proxy.addr + "/tagfail-" + strings.ReplaceAll(e.uniqueRepo("x"), e.registry+"/", "")
 	direct := strings.Replace(repo, proxy.addr, e.registry, 1)
-	args := []string{"--commit=" + testCommit, "publish-all", "--images=metadata-envoy,inverse-proxy-agent", "--format=json",
-		"--registry=" + repo, tunnelTo(proxy.addr), "--attempt-timeout=5s", "--retry-budget=5s", "--smoke=false",
-		"--username=" + e.username, "--password=file:" + e.passwordFile}
+	args := slices.Concat([]string{"--commit=" + testCommit}, e.authFor(proxy.addr), tunnelTo(proxy.addr), []string{"publish-all",
+		"--images=metadata-envoy,inverse-proxy-agent", "--format=json", "--registry=" + repo, "--attempt-timeout=5s", "--retry-budget=5s", "--smoke=false"})
 	first := e.dagger(t, args...)
 	first.mustFail(t)
 	t.Logf("e2e: publish-all with tag writes failing after the first: %s, %s", first.elapsed, errorLine(first.stderr))

@@ -43,18 +43,15 @@ func TestStageMergePromote(t *testing.T) {
 	e := requireEnv(t)
 	repo := e.uniqueRepo("release")
 	version := uniqueVersion("2.99")
-	auth := []string{"--username=" + e.username, "--password=file:" + e.passwordFile}
-	_, port, _ := strings.Cut(e.registry, ":")
-	tunnel := "--registry-tunnel=tcp://localhost:" + port
+	constructor := []string{"--commit=" + testCommit, "--version=" + version}
 	dir := t.TempDir()
 
 	var records []string
 	for _, p := range []string{"linux/amd64", "linux/arm64"} {
 		outDir := filepath.Join(dir, strings.ReplaceAll(p, "/", "-"))
 		out := filepath.Join(outDir, "records.json")
-		args := append([]string{"--commit=" + testCommit, "--version=" + version, "stage", "--registry=" + repo,
-			"--images=metadata-envoy", "--platforms=" + p, "--smoke", tunnel}, auth...)
-		e.dagger(t, append(args, "export", "--path="+outDir)...).mustSucceed(t)
+		e.dagger(t, slices.Concat(constructor, e.access(), []string{"stage", "--registry=" + repo,
+			"--images=metadata-envoy", "--platforms=" + p, "--smoke", "export", "--path=" + outDir})...).mustSucceed(t)
 		recs := readRecords(t, out)
 		if len(recs) != 1 || len(recs[0].Platforms) != 1 || recs[0].Platforms[0].Platform != p || recs[0].Commit != testCommit {
 			t.Fatalf("stage %s records: %+v", p, recs)
@@ -70,11 +67,12 @@ func TestStageMergePromote(t *testing.T) {
 		t.Fatalf("%s exists after stage, before promote", version)
 	}
 
-	promote := func(extra ...string) result {
-		args := append([]string{"--commit=" + testCommit, "--version=" + version, "promote", "--registry=" + repo, tunnel}, auth...)
-		return e.dagger(t, append(args, extra...)...)
+	// promote runs promote after the module set-up in setup.
+	promote := func(setup []string, extra ...string) result {
+		return e.dagger(t, slices.Concat(constructor, e.access(), setup, []string{"promote", "--registry=" + repo}, extra)...)
 	}
-	keys, _, signArgs := newSigningKey(t, e, requireToolImages(t))
+	key := newSigningKey(t, e, requireToolImages(t))
+	keys := key.dir
 	// Records without the stages' smoke runs cannot be signed: one line,
 	// before anything is written.
 	var unsmoked []release.Record
@@ -94,20 +92,20 @@ func TestStageMergePromote(t *testing.T) {
 	if err := os.WriteFile(bare, js, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if line := errorLine(promote(append([]string{"--records=" + bare}, signArgs...)...).mustFail(t)); !strings.Contains(line, "--signing-key needs the smoke run of every platform") {
+	if line := errorLine(promote(key.setup(), "--records="+bare).mustFail(t)); !strings.Contains(line, "with-signing-key needs the smoke run of every platform") {
 		t.Errorf("signed promote of records without smoke runs: %q", line)
 	}
 	if _, err := remote.Head(parseRef(t, repo+"/kfp-metadata-envoy:"+version), e.remoteOpts()...); err == nil {
 		t.Fatalf("%s exists after a refused promote", version)
 	}
 	// The stages smoked each platform natively: promote signs those results.
-	out := promote(append(records, signArgs...)...).mustSucceed(t)
+	out := promote(key.setup(), records...).mustSucceed(t)
 	t.Logf("e2e: promote:\n%s", out)
 	if !strings.Contains(out, ": 4 statements signed now, all it needs signed and checked") {
 		t.Errorf("promote with a signing key reports no evidence:\n%s", out)
 	}
-	verified := e.dagger(t, append([]string{"--commit=" + testCommit, "--version=" + version, "verify-release", "--registry=" + repo,
-		"--images=metadata-envoy", "--public-key=" + filepath.Join(keys, "cosign.pub"), tunnel}, auth...)...).mustSucceed(t)
+	verified := e.dagger(t, slices.Concat(constructor, e.access(), []string{"verify-release", "--registry=" + repo,
+		"--images=metadata-envoy", "--public-key=" + filepath.Join(keys, "cosign.pub")})...).mustSucceed(t)
 	if !strings.Contains(verified, " | 4 | ok |") {
 		t.Errorf("verify-release after a signed promote:\n%s", verified)
 	}
@@ -139,14 +137,14 @@ func TestStageMergePromote(t *testing.T) {
 	}
 
 	// A rerun finishes what is missing: here nothing.
-	again := promote(records...).mustSucceed(t)
+	again := promote(nil, records...).mustSucceed(t)
 	if strings.Contains(again, ": written") || !strings.Contains(again, "already there") {
 		t.Errorf("a second promote wrote tags:\n%s", again)
 	}
 
 	// promote --latest of the existing release: a retag, no build, no records.
 	start := time.Now()
-	latest := promote("--latest", "--images=metadata-envoy").mustSucceed(t)
+	latest := promote(nil, "--latest", "--images=metadata-envoy").mustSucceed(t)
 	took := time.Since(start)
 	l, err := remote.Head(parseRef(t, repo+"/kfp-metadata-envoy:latest"), e.remoteOpts()...)
 	if err != nil || l.Digest != desc.Digest {
@@ -170,8 +168,8 @@ func TestStageMergePromote(t *testing.T) {
 	if err := os.WriteFile(bad, js, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"--commit=" + testCommit, "--version=" + other, "promote", "--registry=" + repo, tunnel, "--records=" + bad}, auth...)
-	line := errorLine(e.dagger(t, args...).mustFail(t))
+	line := errorLine(e.dagger(t, slices.Concat([]string{"--commit=" + testCommit, "--version=" + other}, e.access(),
+		[]string{"promote", "--registry=" + repo, "--records=" + bad})...).mustFail(t))
 	if !strings.Contains(line, "promote: no tag moved") || !strings.Contains(line, "kfp-metadata-envoy") {
 		t.Errorf("promote of a record that fails verification: %q", line)
 	}
@@ -190,16 +188,14 @@ func TestStageMissingDockerfileWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	repo := e.uniqueRepo("stage-missing")
-	_, port, _ := strings.Cut(e.registry, ":")
-	line := errorLine(e.dagger(t, "--source="+tree, "--commit="+testCommit, "stage", "--registry="+repo,
-		"--images=metadata-envoy,driver", "--registry-tunnel=tcp://localhost:"+port,
-		"--username="+e.username, "--password=file:"+e.passwordFile).mustFail(t))
+	constructor := []string{"--source=" + tree, "--commit=" + testCommit}
+	line := errorLine(e.dagger(t, slices.Concat(constructor, e.access(), []string{"stage", "--registry=" + repo,
+		"--images=metadata-envoy,driver"})...).mustFail(t))
 	if !strings.Contains(line, "nothing built or pushed: Dockerfile not found in the source for kfp-driver (backend/Dockerfile.driver)") {
 		t.Errorf("missing Dockerfile: %q", line)
 	}
-	line = errorLine(e.dagger(t, "--source="+tree, "--commit="+testCommit, "publish-all", "--registry="+repo,
-		"--images=metadata-envoy,driver,api-generator", e.tunnel(),
-		"--username="+e.username, "--password=file:"+e.passwordFile).mustFail(t))
+	line = errorLine(e.dagger(t, slices.Concat(constructor, e.access(), []string{"publish-all", "--registry=" + repo,
+		"--images=metadata-envoy,driver,api-generator"})...).mustFail(t))
 	if !strings.Contains(line, "nothing built or pushed: Dockerfile not found in the source for kfp-driver (backend/Dockerfile.driver)") {
 		t.Errorf("publish-all, missing Dockerfile: %q", line)
 	}
@@ -222,9 +218,8 @@ func TestStageResumes(t *testing.T) {
 	stage := func(images string) (string, []release.Record) {
 		t.Helper()
 		out := t.TempDir()
-		e.dagger(t, "--commit="+testCommit, "stage", "--registry="+repo, "--images="+images, "--platforms=linux/amd64",
-			"--registry-tunnel=tcp://localhost:"+port, "--username="+e.username, "--password=file:"+e.passwordFile,
-			"export", "--path="+out).mustSucceed(t)
+		e.dagger(t, slices.Concat([]string{"--commit=" + testCommit}, e.access(), []string{"stage", "--registry=" + repo,
+			"--images=" + images, "--platforms=linux/amd64", "export", "--path=" + out})...).mustSucceed(t)
 		md, err := os.ReadFile(filepath.Join(out, "stage.md"))
 		if err != nil {
 			t.Fatal(err)
@@ -245,9 +240,9 @@ func TestStageResumes(t *testing.T) {
 		t.Errorf("rerun records %+v: want both images, kfp-metadata-envoy at %s", recs, first[0].Platforms[0].Digest)
 	}
 
-	line := errorLine(e.dagger(t, "--commit="+testCommit, "stage", "--registry="+repo, "--images=metadata-envoy",
-		"--username="+e.username, "--password=file:"+e.passwordFile).mustFail(t))
-	if !strings.Contains(line, "is on the host's loopback") || !strings.Contains(line, "--registry-tunnel=tcp://localhost:"+port) {
+	line := errorLine(e.dagger(t, slices.Concat([]string{"--commit=" + testCommit}, e.auth(), []string{"stage", "--registry=" + repo,
+		"--images=metadata-envoy"})...).mustFail(t))
+	if !strings.Contains(line, "is on the host's loopback") || !strings.Contains(line, "with-registry-tunnel --service=tcp://localhost:"+port) {
 		t.Errorf("stage to a loopback registry without a tunnel: %q", line)
 	}
 }
@@ -272,10 +267,9 @@ func TestPromoteThroughFaults(t *testing.T) {
 		return []fault{unavailable, tooManyRequests, reset}[rng.IntN(3)]
 	})
 	repo := e.uniqueRepo("tx")
-	_, port, _ := strings.Cut(e.registry, ":")
 	out := t.TempDir()
-	e.dagger(t, "--commit="+testCommit, "stage", "--images=metadata-envoy", "--registry="+repo, "--registry-tunnel=tcp://localhost:"+port,
-		"--username="+e.username, "--password=file:"+e.passwordFile, "export", "--path="+out).mustSucceed(t)
+	e.dagger(t, slices.Concat([]string{"--commit=" + testCommit}, e.access(), []string{"stage", "--images=metadata-envoy",
+		"--registry=" + repo, "export", "--path=" + out})...).mustSucceed(t)
 	recs := readRecords(t, filepath.Join(out, "records.json"))
 	viaProxy := strings.Replace(repo, e.registry, proxy.addr, 1)
 	for i := range recs {
@@ -289,11 +283,10 @@ func TestPromoteThroughFaults(t *testing.T) {
 	if err := os.WriteFile(file, js, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, proxyPort, _ := strings.Cut(proxy.addr, ":")
 	// The engine's tunnel does not pass a connection reset on to the module:
 	// the attempt waits for its deadline instead, so keep it short here.
-	promoted := e.dagger(t, "--commit="+testCommit, "promote", "--records="+file, "--registry="+viaProxy, "--attempt-timeout=5s",
-		"--registry-tunnel=tcp://localhost:"+proxyPort, "--username="+e.username, "--password=file:"+e.passwordFile).mustSucceed(t)
+	promoted := e.dagger(t, slices.Concat([]string{"--commit=" + testCommit}, e.authFor(proxy.addr), tunnelTo(proxy.addr),
+		[]string{"promote", "--records=" + file, "--registry=" + viaProxy, "--attempt-timeout=5s"})...).mustSucceed(t)
 	t.Logf("e2e: promote through faults: %d requests, %d faults injected:\n%s", proxy.requests.Load(), proxy.faults.Load(), promoted)
 	if proxy.faults.Load() == 0 {
 		t.Fatal("the proxy injected no fault; the test proves nothing")
@@ -334,7 +327,6 @@ func TestPromoteSilentRegistry(t *testing.T) {
 		}
 	}()
 	host := l.Addr().String()
-	_, port, _ := strings.Cut(host, ":")
 	rec := release.Record{Image: "kfp-metadata-envoy", Repository: host + "/silent/kfp-metadata-envoy", Version: "master", Commit: testCommit,
 		Source: "https://github.com/kubeflow/pipelines", StagedAt: time.Now().UTC()}
 	for _, p := range []string{"linux/amd64", "linux/arm64"} {
@@ -356,8 +348,8 @@ func TestPromoteSilentRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	const deadline, budget = 2 * time.Second, 6 * time.Second
-	r := e.dagger(t, "--commit="+testCommit, "promote", "--registry="+host+"/silent", "--records="+file,
-		"--registry-tunnel=tcp://localhost:"+port, "--attempt-timeout=2s", "--retry-budget=6s")
+	r := e.dagger(t, slices.Concat([]string{"--commit=" + testCommit}, tunnelTo(host), []string{"promote",
+		"--registry=" + host + "/silent", "--records=" + file, "--attempt-timeout=2s", "--retry-budget=6s"})...)
 	line := errorLine(r.mustFail(t))
 	t.Logf("e2e: silent registry: failed in %s: %s", r.elapsed.Round(time.Millisecond), line)
 	if !strings.Contains(line, host) {

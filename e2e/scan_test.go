@@ -143,7 +143,7 @@ type scanEnv struct {
 	env
 	mirror   string   // host:port of the docker.io mirror (no auth, read-only)
 	dbHost   string   // host:port of the registry serving the fixture DB
-	scanArgs []string // --trivy-image (the mirror's), --db-repository and --db-registry for the fixture DB
+	scanArgs []string // with-trivy: the mirror's image and the fixture DB
 }
 
 // requireToolImages fails unless the mirror serves the Trivy and cosign
@@ -162,11 +162,11 @@ func requireToolImages(t *testing.T) string {
 	return mirror
 }
 
-// trivyImage is the --trivy-image flag for the Trivy image the mirror serves
+// trivyImage is the with-trivy call for the Trivy image the mirror serves
 // (hack/tool-images.sh builds it): the module's default is Trivy's official
 // image by digest, which this machine cannot pull.
-func trivyImage(mirror string) string {
-	return "--trivy-image=" + mirror + "/aquasec/trivy:0.74.0"
+func trivyImage(mirror string) []string {
+	return []string{"with-trivy", "--image=" + mirror + "/aquasec/trivy:0.74.0"}
 }
 
 // requireScanEnv serves a fresh fixture DB from an in-process registry on
@@ -185,12 +185,12 @@ func requireScanEnv(t *testing.T) scanEnv {
 	repo := host + "/kfp-e2e/trivy-db:2"
 	pushTrivyDB(t, dir, repo)
 	_, port, _ := strings.Cut(host, ":")
-	return scanEnv{env: e, mirror: mirror, dbHost: host, scanArgs: []string{trivyImage(mirror), "--db-repository=" + repo, "--db-registry=tcp://localhost:" + port}}
+	return scanEnv{env: e, mirror: mirror, dbHost: host, scanArgs: append(trivyImage(mirror), "--db-repository="+repo, "--db-registry=tcp://localhost:"+port)}
 }
 
 func (s scanEnv) scan(t *testing.T, args ...string) result {
 	t.Helper()
-	return s.dagger(t, append(append([]string{"--commit=" + testCommit, "scan"}, s.scanArgs...), args...)...)
+	return s.dagger(t, slices.Concat([]string{"--commit=" + testCommit}, s.scanArgs, []string{"scan"}, args)...)
 }
 
 // TestScanFixtureDB scans sample images with the real CLI against a test
@@ -266,8 +266,8 @@ func TestScanBadInput(t *testing.T) {
 	}
 	missing := s.dbHost + "/kfp-e2e/no-such-db:2"
 	_, port, _ := strings.Cut(s.dbHost, ":")
-	r := s.dagger(t, "--commit="+testCommit, "scan", "--image=metadata-envoy", trivyImage(s.mirror),
-		"--db-repository="+missing, "--db-registry=tcp://localhost:"+port)
+	r := s.dagger(t, slices.Concat([]string{"--commit=" + testCommit}, trivyImage(s.mirror),
+		[]string{"--db-repository=" + missing, "--db-registry=tcp://localhost:" + port, "scan", "--image=metadata-envoy"})...)
 	line = errorLine(r.mustFail(t))
 	if !strings.Contains(line, "vulnerability DB "+missing+" could not be downloaded") {
 		t.Errorf("missing DB: error line %q, want it to say the DB could not be downloaded", line)
@@ -277,8 +277,8 @@ func TestScanBadInput(t *testing.T) {
 	// A Trivy image the registry does not hold is named as such (the
 	// module's default, pinned by digest, is one here).
 	absent := s.mirror + "/aquasec/trivy:0.0.0-absent"
-	line = errorLine(s.dagger(t, append([]string{"--commit=" + testCommit, "scan", "--image=metadata-envoy"},
-		append(slices.Clone(s.scanArgs[1:]), "--trivy-image="+absent)...)...).mustFail(t)) // the DB flags, another image
+	line = errorLine(s.dagger(t, slices.Concat([]string{"--commit=" + testCommit}, s.scanArgs,
+		[]string{"with-trivy", "--image=" + absent, "scan", "--image=metadata-envoy"})...).mustFail(t)) // the fixture DB, another image
 	if !strings.HasPrefix(line, "Error: trivy image "+absent+": ") {
 		t.Errorf("absent Trivy image: error line %q, want it to name the image", line)
 	}
@@ -288,8 +288,8 @@ func TestScanBadInput(t *testing.T) {
 // call fails, and its report names the blocked image and the finding.
 func TestScanAllReportsWhy(t *testing.T) {
 	s := requireScanEnv(t)
-	r := s.dagger(t, append([]string{"--commit=" + testCommit, "scan-all", "--images=metadata-writer,metadata-envoy",
-		"--platforms=linux/amd64"}, s.scanArgs...)...)
+	r := s.dagger(t, slices.Concat([]string{"--commit=" + testCommit}, s.scanArgs, []string{"scan-all",
+		"--images=metadata-writer,metadata-envoy", "--platforms=linux/amd64"})...)
 	stderr := r.mustFail(t)
 	for _, want := range []string{
 		"| kfp-metadata-writer | linux/amd64 | blocked | 4 |", // four python3.11 binary packages
@@ -310,7 +310,8 @@ func TestSbomListsPackages(t *testing.T) {
 	mirror := requireToolImages(t)
 	for _, f := range []string{"spdx-json", "cyclonedx-json"} {
 		path := filepath.Join(t.TempDir(), "sbom.json")
-		e.dagger(t, "--commit="+testCommit, "sbom", "--image=metadata-writer", "--format="+f, trivyImage(mirror), "export", "--path="+path).mustSucceed(t)
+		e.dagger(t, slices.Concat([]string{"--commit=" + testCommit}, trivyImage(mirror),
+			[]string{"sbom", "--image=metadata-writer", "--format=" + f, "export", "--path=" + path})...).mustSucceed(t)
 		b, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -347,17 +348,15 @@ func TestSbomListsPackages(t *testing.T) {
 func TestSignVerifyAndAttachSbom(t *testing.T) {
 	e := requireEnv(t)
 	mirror := requireToolImages(t)
-	_, port, _ := strings.Cut(e.registry, ":")
-	cosign := []string{"--cosign-image=" + mirror + "/projectsigstore/cosign:v3.1.3",
-		"--registry-tunnel=tcp://localhost:" + port, "--username=" + e.username, "--password=file:" + e.passwordFile}
+	cosign := slices.Concat(e.access(), cosignWith(mirror))
 
 	keys, other := t.TempDir(), t.TempDir()
 	pwFile := filepath.Join(t.TempDir(), "key-password")
 	if err := os.WriteFile(pwFile, []byte("e2e-key-password"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e.dagger(t, "key-pair", "--password=file:"+pwFile, "--cosign-image="+mirror+"/projectsigstore/cosign:v3.1.3", "export", "--path="+keys).mustSucceed(t)
-	e.dagger(t, "key-pair", "--cosign-image="+mirror+"/projectsigstore/cosign:v3.1.3", "export", "--path="+other).mustSucceed(t)
+	e.dagger(t, slices.Concat(cosignWith(mirror), []string{"key-pair", "--password=file:" + pwFile, "export", "--path=" + keys})...).mustSucceed(t)
+	e.dagger(t, slices.Concat(cosignWith(mirror), []string{"key-pair", "export", "--path=" + other})...).mustSucceed(t)
 	for _, f := range []string{filepath.Join(keys, "cosign.key"), filepath.Join(keys, "cosign.pub"), filepath.Join(other, "cosign.pub")} {
 		if b, err := os.ReadFile(f); err != nil || !bytes.Contains(b, []byte("-----BEGIN")) {
 			t.Fatalf("%s: %v %.40q", f, err, b)
@@ -365,31 +364,31 @@ func TestSignVerifyAndAttachSbom(t *testing.T) {
 	}
 
 	repo := e.uniqueRepo("sign")
-	pushed := e.dagger(t, "--commit="+testCommit, "--source-date-epoch=1700000000", "publish", "--image=metadata-writer",
-		"--registry="+repo, e.tunnel(), "--smoke=false", "--username="+e.username, "--password=file:"+e.passwordFile).mustSucceed(t)
+	pushed := e.dagger(t, slices.Concat([]string{"--commit=" + testCommit, "--source-date-epoch=1700000000"}, e.access(),
+		[]string{"publish", "--image=metadata-writer", "--registry=" + repo, "--smoke=false"})...).mustSucceed(t)
 	_, digest, _ := strings.Cut(pushed, "@")
 
 	tagRef := repo + "/kfp-metadata-writer:master"
-	signed := e.dagger(t, append([]string{"sign", "--ref=" + tagRef, "--key=file:" + filepath.Join(keys, "cosign.key"),
-		"--key-password=file:" + pwFile}, cosign...)...)
+	signed := e.dagger(t, slices.Concat(cosign, []string{"with-signing-key", "--key=file:" + filepath.Join(keys, "cosign.key"),
+		"--password=file:" + pwFile, "sign", "--ref=" + tagRef})...)
 	out := signed.mustSucceed(t)
 	if want := repo + "/kfp-metadata-writer@" + digest; out != want {
 		t.Errorf("sign printed %q, want %q", out, want)
 	}
 	t.Logf("e2e: signed %s in %s", out, signed.elapsed.Round(time.Millisecond))
 
-	ok := e.dagger(t, append([]string{"verify", "--ref=" + tagRef, "--public-key=" + filepath.Join(keys, "cosign.pub")}, cosign...)...).mustSucceed(t)
+	ok := e.dagger(t, slices.Concat(cosign, []string{"verify", "--ref=" + tagRef, "--public-key=" + filepath.Join(keys, "cosign.pub")})...).mustSucceed(t)
 	if !strings.Contains(ok, digest) {
 		t.Errorf("verify output does not name the digest %s:\n%s", digest, ok)
 	}
-	bad := errorLine(e.dagger(t, append([]string{"verify", "--ref=" + tagRef, "--public-key=" + filepath.Join(other, "cosign.pub")}, cosign...)...).mustFail(t))
+	bad := errorLine(e.dagger(t, slices.Concat(cosign, []string{"verify", "--ref=" + tagRef, "--public-key=" + filepath.Join(other, "cosign.pub")})...).mustFail(t))
 	if !strings.Contains(bad, "no signature matches the given key or identity") {
 		t.Errorf("verify with another key: error line %q", bad)
 	}
 	t.Logf("e2e: verify with another key: %s", bad)
 
 	// SBOM attachment, as publish does after pushing.
-	att := e.dagger(t, append([]string{"attach-sbom", trivyImage(mirror), "--ref=" + pushed}, cosign...)...)
+	att := e.dagger(t, slices.Concat(cosign, trivyImage(mirror), []string{"attach-sbom", "--ref=" + pushed})...)
 	lines := strings.Fields(att.mustSucceed(t))
 	if len(lines) != 2 || lines[0] != "linux/amd64" || !strings.Contains(lines[1], ":sha256-") || !strings.HasSuffix(lines[1], ".sbom") {
 		t.Fatalf("attach-sbom printed %q, want linux/amd64 and the .sbom tag", lines)
@@ -413,7 +412,7 @@ func TestSignVerifyAndAttachSbom(t *testing.T) {
 
 	// A digest the registry does not hold: a clear error, nothing attached.
 	absent := strings.SplitN(pushed, "@", 2)[0] + "@sha256:" + strings.Repeat("0", 64)
-	line := errorLine(e.dagger(t, append([]string{"attach-sbom", trivyImage(mirror), "--ref=" + absent}, cosign...)...).mustFail(t))
+	line := errorLine(e.dagger(t, slices.Concat(cosign, trivyImage(mirror), []string{"attach-sbom", "--ref=" + absent})...).mustFail(t))
 	if !strings.Contains(line, "not found in registry") {
 		t.Errorf("attach-sbom of an absent digest: %q, want not found", line)
 	}
@@ -421,9 +420,9 @@ func TestSignVerifyAndAttachSbom(t *testing.T) {
 
 	// A multi-platform image: one SBOM per platform manifest of the index,
 	// found the way `cosign download sbom --platform` finds it.
-	envoy := e.dagger(t, "--commit="+testCommit, "--source-date-epoch=1700000000", "publish", "--image=metadata-envoy",
-		"--registry="+repo, e.tunnel(), "--smoke=false", "--username="+e.username, "--password=file:"+e.passwordFile).mustSucceed(t)
-	att = e.dagger(t, append([]string{"attach-sbom", trivyImage(mirror), "--ref=" + envoy, "--format=cyclonedx-json"}, cosign...)...)
+	envoy := e.dagger(t, slices.Concat([]string{"--commit=" + testCommit, "--source-date-epoch=1700000000"}, e.access(),
+		[]string{"publish", "--image=metadata-envoy", "--registry=" + repo, "--smoke=false"})...).mustSucceed(t)
+	att = e.dagger(t, slices.Concat(cosign, trivyImage(mirror), []string{"attach-sbom", "--ref=" + envoy, "--format=cyclonedx-json"})...)
 	lines = strings.Fields(att.mustSucceed(t))
 	if len(lines) != 4 || lines[0] != "linux/amd64" || lines[2] != "linux/arm64" {
 		t.Fatalf("attach-sbom of a two-platform index printed %q", lines)
@@ -538,9 +537,8 @@ func TestPublishAllScanGate(t *testing.T) {
 	mirror := os.Getenv("KFP_MIRROR")
 	repo := s.uniqueRepo("gate")
 	publish := func(images string) result {
-		return s.dagger(t, append([]string{"--commit=" + testCommit, "publish-all", "--images=" + images,
-			"--registry=" + repo, "--username=" + s.username, "--password=file:" + s.passwordFile, "--format=json",
-			"--scan", "--sbom", "--smoke=false", s.tunnel(), "--cosign-image=" + mirror + "/projectsigstore/cosign:v3.1.3"}, s.scanArgs...)...)
+		return s.dagger(t, slices.Concat([]string{"--commit=" + testCommit}, s.access(), cosignWith(mirror), s.scanArgs,
+			[]string{"publish-all", "--images=" + images, "--registry=" + repo, "--format=json", "--scan", "--sbom", "--smoke=false"})...)
 	}
 	r := publish("metadata-writer,metadata-envoy")
 	stderr := r.mustFail(t)

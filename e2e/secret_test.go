@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,8 +19,8 @@ import (
 func TestPasswordNeverLeaks(t *testing.T) {
 	e := requireEnv(t)
 	repo := e.uniqueRepo("secret")
-	res := e.dagger(t, "--commit="+testCommit, "publish-all", "--images=metadata-envoy,inverse-proxy-agent",
-		"--format=json", "--registry="+repo, e.tunnel(), "--smoke=false", "--username="+e.username, "--password=file:"+e.passwordFile)
+	res := e.dagger(t, slices.Concat([]string{"--commit=" + testCommit}, e.access(), []string{"publish-all",
+		"--images=metadata-envoy,inverse-proxy-agent", "--format=json", "--registry=" + repo, "--smoke=false"})...)
 	out := res.mustSucceed(t)
 	pw := []byte(e.password)
 	if len(pw) < 8 {

@@ -10,8 +10,8 @@ eval "$(hack/engine.sh env)"
 commit=$(git rev-parse HEAD)
 epoch=$(git log -1 --format=%ct)
 dagger --progress=plain call --commit="$commit" --source-date-epoch="$epoch" \
+  with-registry-auth --address="$KFP_REGISTRY" --username="$KFP_REGISTRY_USERNAME" --secret="file:$KFP_REGISTRY_PASSWORD_FILE" \
+  with-registry-tunnel --service="tcp://$KFP_REGISTRY" \
   publish-all --registry="$KFP_REGISTRY/kubeflow" \
-  --registry-tunnel="tcp://$KFP_REGISTRY" \
-  --username="$KFP_REGISTRY_USERNAME" --password="file:$KFP_REGISTRY_PASSWORD_FILE" \
   2> /tmp/kfp-dagger-run-sample.log || { tail -40 /tmp/kfp-dagger-run-sample.log >&2; exit 1; }
 echo "(engine log of this run: /tmp/kfp-dagger-run-sample.log)"

@@ -5,13 +5,13 @@
 # mirror, under the names the module defaults to or that the tests pass:
 #
 #   aquasec/trivy:<TRIVY_VERSION less v>  Trivy's official image name (Docker Hub), the
-#                                         default of --trivy-image
+#                                         module's default Trivy (with-trivy)
 #   projectsigstore/cosign:<COSIGN_VERSION>
 #                                         the path of cosign's official image
-#                                         (gcr.io/projectsigstore/cosign, the default
-#                                         of --cosign-image); gcr.io has no mirror
-#                                         here, so callers pass
-#                                         --cosign-image=$KFP_MIRROR/projectsigstore/cosign:<COSIGN_VERSION>
+#                                         (gcr.io/projectsigstore/cosign, the module's
+#                                         default cosign); gcr.io has no mirror
+#                                         here, so callers set
+#                                         with-cosign --image=$KFP_MIRROR/projectsigstore/cosign:<COSIGN_VERSION>
 #
 # Each image is the Debian rootfs base-images.sh makes plus one static binary
 # in /usr/local/bin (CGO_ENABLED=0, cached under $KFP_DAGGER_CACHE/tools/).

@@ -307,23 +307,27 @@ func daggerArgs(c Config, s Step, commit string, epoch int64, resultsDir, change
 	if changedFile != "" {
 		args = append(args, "--changed="+changedFile)
 	}
-	args = append(args, "--source-date-epoch="+strconv.FormatInt(epoch, 10), s.Command)
+	args = append(args, "--source-date-epoch="+strconv.FormatInt(epoch, 10))
+	// The with-… functions set credentials and tools on the module before
+	// the verb; the verb's own flags follow it.
+	var chain, verb []string
 	images := func() {
 		if len(c.Images) > 0 {
-			args = append(args, "--images="+strings.Join(c.Images, ","))
+			verb = append(verb, "--images="+strings.Join(c.Images, ","))
 		}
 	}
 	platforms := func() {
 		if len(c.Platforms) > 0 {
-			args = append(args, "--platforms="+strings.Join(c.Platforms, ","))
+			verb = append(verb, "--platforms="+strings.Join(c.Platforms, ","))
 		}
 	}
+	registry := func() { verb = append(verb, "--registry="+c.Registry) }
 	credentials := func() {
-		args = append(args, "--registry="+c.Registry, "--username="+c.Username, "--password=env:"+PasswordEnv)
+		chain = append(chain, "with-registry-auth", "--address="+c.Registry, "--username="+c.Username, "--secret=env:"+PasswordEnv)
 	}
 	tunnel := func() {
 		if c.RegistryTunnel != "" {
-			args = append(args, "--registry-tunnel="+c.RegistryTunnel)
+			chain = append(chain, "with-registry-tunnel", "--service="+c.RegistryTunnel)
 		}
 	}
 	// kfp-release is built FROM a kfp-api-generator pushed first; that needs
@@ -332,75 +336,80 @@ func daggerArgs(c Config, s Step, commit string, epoch int64, resultsDir, change
 	dependencyRegistry := func() {
 		if c.Password != "" {
 			credentials()
+			registry()
 		}
 	}
 	trivy := func() {
 		if c.TrivyImage != "" {
-			args = append(args, "--trivy-image="+c.TrivyImage)
+			chain = append(chain, "with-trivy", "--image="+c.TrivyImage)
 		}
 	}
 	// The key and its password reach dagger as Secrets read from the
 	// child's environment, never as arguments. Trivy makes the SBOMs.
 	signing := func() {
 		if c.CosignImage != "" {
-			args = append(args, "--cosign-image="+c.CosignImage)
+			chain = append(chain, "with-cosign", "--image="+c.CosignImage)
 		}
 		trivy()
 		if c.SigningKey != "" {
-			args = append(args, "--signing-key=env:"+SigningKeyEnv)
-		}
-		if c.SigningKeyPassword != "" {
-			args = append(args, "--signing-key-password=env:"+SigningKeyPasswordEnv)
+			chain = append(chain, "with-signing-key", "--key=env:"+SigningKeyEnv)
+			if c.SigningKeyPassword != "" {
+				chain = append(chain, "--password=env:"+SigningKeyPasswordEnv)
+			}
 		}
 	}
 	concurrency := "--concurrency=" + strconv.Itoa(c.Concurrency)
 	switch s.Command {
 	case "test":
-		args = append(args, "--component=all", concurrency, "--ignore-failures", "export", "--path="+resultsDir)
+		verb = append(verb, "--component=all", concurrency, "--ignore-failures", "export", "--path="+resultsDir)
 	case "build-all":
-		args = append(args, "--format=json", concurrency)
+		verb = append(verb, "--format=json", concurrency)
 		images()
 		platforms()
 		if s.Smoke {
-			args = append(args, "--smoke")
+			verb = append(verb, "--smoke")
 		}
 		dependencyRegistry()
 	case "scan-all":
-		args = append(args, "--fail-on-findings=false", concurrency)
+		verb = append(verb, "--fail-on-findings=false", concurrency)
 		trivy()
 		images()
 		platforms()
 		dependencyRegistry()
-		args = append(args, "export", "--path="+c.ScanDir)
+		verb = append(verb, "export", "--path="+c.ScanDir)
 	case "plan":
-		args = append(args, "--registry="+c.Registry, "--format=text")
+		registry()
+		verb = append(verb, "--format=text")
 		images()
 		if s.Latest {
-			args = append(args, "--latest")
+			verb = append(verb, "--latest")
 		}
 	case "publish-all":
+		registry()
 		credentials()
 		tunnel()
 		signing()
-		args = append(args, "--format=json")
+		verb = append(verb, "--format=json")
 		images()
 		if s.Latest {
-			args = append(args, "--latest")
+			verb = append(verb, "--latest")
 		}
 		if len(c.Force) > 0 {
-			args = append(args, "--force="+strings.Join(c.Force, ","))
+			verb = append(verb, "--force="+strings.Join(c.Force, ","))
 		}
-		args = append(args, concurrency)
+		verb = append(verb, concurrency)
 	case "stage":
+		registry()
 		credentials()
 		tunnel()
 		images()
 		platforms()
 		if s.Smoke {
-			args = append(args, "--smoke")
+			verb = append(verb, "--smoke")
 		}
-		args = append(args, concurrency, "export", "--path="+c.RecordsDir)
+		verb = append(verb, concurrency, "export", "--path="+c.RecordsDir)
 	case "promote":
+		registry()
 		credentials()
 		tunnel()
 		if len(c.Records) > 0 {
@@ -409,17 +418,18 @@ func daggerArgs(c Config, s Step, commit string, epoch int64, resultsDir, change
 			signing()
 		}
 		for _, r := range c.Records {
-			args = append(args, "--records="+r)
+			verb = append(verb, "--records="+r)
 		}
 		if s.Latest {
-			args = append(args, "--latest")
+			verb = append(verb, "--latest")
 		}
 		if len(c.Records) == 0 {
 			images() // --latest without records retags these
 		}
 		if len(c.Force) > 0 {
-			args = append(args, "--force="+strings.Join(c.Force, ","))
+			verb = append(verb, "--force="+strings.Join(c.Force, ","))
 		}
 	}
-	return args
+	args = append(append(args, chain...), s.Command)
+	return append(args, verb...)
 }

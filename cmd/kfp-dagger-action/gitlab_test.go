@@ -156,7 +156,7 @@ func TestGitLabPipeline(t *testing.T) {
 				if strings.Contains(out, password) {
 					t.Errorf("job %s printed the registry password", name)
 				}
-				if name == "publish" && !strings.Contains(out, "--password=env:KFP_REGISTRY_PASSWORD") {
+				if name == "publish" && !strings.Contains(out, "--secret=env:KFP_REGISTRY_PASSWORD") {
 					t.Errorf("publish does not read the password from the environment:\n%s", out)
 				}
 			}
@@ -210,13 +210,27 @@ func dryRunCalls(out string) [][]string {
 			continue
 		}
 		f := strings.Fields(args)
-		i := slices.IndexFunc(f, func(a string) bool { return strings.HasPrefix(a, "--source-date-epoch=") })
-		if i < 0 || i+1 >= len(f) {
-			continue
+		if verb := daggerVerb(f); verb != "" {
+			calls = append(calls, append([]string{verb}, f...))
 		}
-		calls = append(calls, append([]string{f[i+1]}, f...))
 	}
 	return calls
+}
+
+// daggerVerb is the module function a dagger call's argv runs: the first
+// word after the constructor's flags (which end with --source-date-epoch)
+// that is neither a flag nor a with-… function setting up the module.
+func daggerVerb(args []string) string {
+	i := slices.IndexFunc(args, func(a string) bool { return strings.HasPrefix(a, "--source-date-epoch=") })
+	if i < 0 {
+		return ""
+	}
+	for _, a := range args[i+1:] {
+		if !strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "with-") {
+			return a
+		}
+	}
+	return ""
 }
 
 // TestShellEntry runs kfp-dagger-ci.sh, the entry of any other CI, for a

@@ -312,11 +312,13 @@ func (b *bench) measure(d daemon, fn func(r *toolResult) error) toolResult {
 
 func (b *bench) registryPath(tool string) string { return b.proxy.addr + "/" + b.ns + "/" + tool }
 
-func (b *bench) daggerArgs(verb string) []string {
-	return []string{"--source=" + b.tree, "--commit=" + b.commit, verb,
-		fmt.Sprintf("--concurrency=%d", b.concurrency),
-		"--registry=" + b.registryPath("dagger"), "--username=" + b.registryUser, "--password=file:" + b.pwFile,
-		"--format=json"}
+// daggerArgs is the argv of a dagger call of verb, after the module set-up
+// in setup, with the bench's registry and concurrency.
+func (b *bench) daggerArgs(verb string, setup ...string) []string {
+	args := []string{"--source=" + b.tree, "--commit=" + b.commit,
+		"with-registry-auth", "--address=" + b.proxy.addr, "--username=" + b.registryUser, "--secret=file:" + b.pwFile}
+	return append(append(args, setup...), verb, fmt.Sprintf("--concurrency=%d", b.concurrency),
+		"--registry="+b.registryPath("dagger"), "--format=json")
 }
 
 // daggerBuildAll is `build-all --concurrency=2 --platforms=linux/amd64`; with
@@ -343,8 +345,8 @@ func (b *bench) daggerPublishAll(ctx context.Context) toolResult {
 	return b.measure(b.engine, func(r *toolResult) error {
 		// the proxy is on loopback: module code reaches it through a
 		// tunnel; no smoke run, which buildctl does not do either
-		dr, err := runDagger(ctx, b.repoRoot, append(b.daggerArgs("publish-all"),
-			"--registry-tunnel=tcp://localhost:"+b.proxy.addr[strings.LastIndex(b.proxy.addr, ":")+1:], "--smoke=false")...)
+		dr, err := runDagger(ctx, b.repoRoot, append(b.daggerArgs("publish-all",
+			"with-registry-tunnel", "--service=tcp://localhost:"+b.proxy.addr[strings.LastIndex(b.proxy.addr, ":")+1:]), "--smoke=false")...)
 		r.clientCPU = dr.cpu
 		writeFile(b.logPath("publish-all"), dr.stderr)
 		if err != nil {

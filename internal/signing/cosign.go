@@ -39,7 +39,7 @@ func (s Signer) Validate() error {
 	case s.KeyPath != "" && s.IdentityTokenPath != "":
 		return errors.New("sign: pass either a key (key-based) or an OIDC token (keyless), not both")
 	case s.KeyPath == "" && s.IdentityTokenPath == "":
-		return errors.New("sign: pass --key (key-based, works offline) or an OIDC token: --oidc-token, or --actions-id-token-request-url and --actions-id-token-request-token on GitHub Actions (keyless)")
+		return errors.New("sign: call with-signing-key first (key-based, works offline) or an OIDC token: --oidc-token, or --actions-id-token-request-url and --actions-id-token-request-token on GitHub Actions (keyless)")
 	case s.KeyPath == "" && s.TLog:
 		return errors.New("sign: --tlog is for key-based signing; keyless signing always records in Rekor")
 	case s.KeyPath != "" && (s.FulcioURL != "" || s.RekorURL != ""):

@@ -60,13 +60,13 @@ func (p Pins) Get(key string) (string, error) {
 	return v, nil
 }
 
-// TrivyImage is the default --trivy-image: Trivy's official image, tagged
+// TrivyImage is the default Trivy image (with-trivy --image): Trivy's official image, tagged
 // with the version less its leading "v".
 func (p Pins) TrivyImage() string {
 	return "aquasec/trivy:" + strings.TrimPrefix(p["TRIVY_VERSION"], "v")
 }
 
-// TrivyDefault is the module's default --trivy-image: the official image by
+// TrivyDefault is the module's default Trivy image (with-trivy --image): the official image by
 // tag and index digest.
 func (p Pins) TrivyDefault() string {
 	return p.TrivyImage() + "@" + p["TRIVY_IMAGE_DIGEST"]
@@ -78,7 +78,7 @@ func (p Pins) CosignImage() string {
 	return "projectsigstore/cosign:" + p["COSIGN_VERSION"]
 }
 
-// CosignDefault is the module's default --cosign-image: the official image
+// CosignDefault is the module's default cosign image (with-cosign --image): the official image
 // by tag and index digest.
 func (p Pins) CosignDefault() string {
 	return "gcr.io/" + p.CosignImage() + "@" + p["COSIGN_IMAGE_DIGEST"]
