@@ -1,13 +1,13 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/kfp-dagger/kfp-dagger/ci/internal/dagger"
+	"github.com/kfp-dagger/kfp-dagger/internal/regauth"
 )
 
 // The tool images and the Trivy DB the module uses until with-trivy or
@@ -40,7 +40,7 @@ func (m *Kfp) WithRegistryAuth(
 	// Registry password or token.
 	secret *dagger.Secret,
 ) (*Kfp, error) {
-	host, err := authHost(address)
+	host, err := regauth.Host(address)
 	if err != nil {
 		return nil, fmt.Errorf("with-registry-auth: %w", err)
 	}
@@ -131,31 +131,12 @@ func (m *Kfp) WithSigningKey(
 	return m
 }
 
-// authHost is the normalized registry host of address: a host
-// (ghcr.io, localhost:5000), a registry path (ghcr.io/kubeflow) or an image
-// reference.
-func authHost(address string) (string, error) {
-	address = strings.TrimSpace(address)
-	if address == "" {
-		return "", errors.New("empty registry address")
-	}
-	host, _, _ := strings.Cut(address, "/")
-	reg, err := name.NewRegistry(host, name.StrictValidation)
-	if err != nil {
-		return "", fmt.Errorf("invalid registry address %q: %w", address, err)
-	}
-	return reg.RegistryStr(), nil
-}
-
 // credentialsFor returns the credentials with-registry-auth set for the host
-// of ref (a registry path or an image reference), or none. A reference
-// without a registry host (aquasec/trivy) is Docker Hub's.
+// of ref (a registry path or an image reference), or none.
 func (m *Kfp) credentialsFor(ref string) (string, *dagger.Secret) {
-	host, _ := authHost(ref)
-	if strings.Contains(ref, "/") {
-		if r, err := name.ParseReference(ref); err == nil {
-			host = r.Context().RegistryStr()
-		}
+	host, err := regauth.Host(ref)
+	if err != nil {
+		return "", nil
 	}
 	for _, a := range m.RegistryAuths {
 		if a.Host == host {

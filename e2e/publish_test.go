@@ -82,7 +82,8 @@ func TestPublishPushesMultiPlatformIndex(t *testing.T) {
 }
 
 // TestPublishWrongPasswordPushesNothing checks that bad credentials fail with
-// a clear message and leave nothing in the registry.
+// a clear message and leave nothing in the registry, and that credentials
+// set for another host are not sent: the call says the registry got none.
 func TestPublishWrongPasswordPushesNothing(t *testing.T) {
 	e := requireEnv(t)
 	repo := e.uniqueRepo("wrongpw")
@@ -97,6 +98,14 @@ func TestPublishWrongPasswordPushesNothing(t *testing.T) {
 	}
 	if strings.Contains(stderr, "not-the-password") {
 		t.Errorf("the password appears in the CLI output")
+	}
+	// The right password, bound to another host (the same registry by
+	// another name is another host).
+	other := "localhost:" + e.registry[strings.LastIndex(e.registry, ":")+1:]
+	stderr = e.dagger(t, slices.Concat([]string{"--commit=" + testCommit}, e.authFor(other), e.tunnel(),
+		[]string{"publish", "--image=metadata-envoy", "--registry=" + repo})...).mustFail(t)
+	if line := errorLine(stderr); !strings.Contains(line, "registry "+e.registry+" wants credentials (401 Unauthorized) and none were given for it") {
+		t.Errorf("credentials of another host: error line %q, want that none were given for %s", line, e.registry)
 	}
 	ref := parseRef(t, repo+"/kfp-metadata-envoy:master")
 	if _, err := remote.Head(ref, e.remoteOpts()...); err == nil {

@@ -57,11 +57,10 @@ type Error struct {
 func (e *Error) Error() string {
 	switch e.Kind {
 	case Unauthorized:
-		who := "without credentials"
-		if e.User != "" {
-			who = fmt.Sprintf("for user %q", e.User)
+		if e.User == "" {
+			return fmt.Sprintf("%s: registry %s wants credentials (401 Unauthorized) and none were given for it: call with-registry-auth --address=%s first", e.Op, e.Registry, e.Registry)
 		}
-		return fmt.Sprintf("%s: registry %s refused the credentials %s (401 Unauthorized)", e.Op, e.Registry, who)
+		return fmt.Sprintf("%s: registry %s refused the credentials for user %q (401 Unauthorized)", e.Op, e.Registry, e.User)
 	case Denied:
 		return fmt.Sprintf("%s: registry %s denied access for user %q (403)", e.Op, e.Registry, e.User)
 	case Unreachable:

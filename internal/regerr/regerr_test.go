@@ -31,6 +31,10 @@ func TestExplain(t *testing.T) {
 			t.Errorf("Explain(%q) is more than one line", tc.err)
 		}
 	}
+	anon := Explain("publish kfp-driver", "127.0.0.1:5000", "", errors.New("401 Unauthorized"))
+	if want := "publish kfp-driver: registry 127.0.0.1:5000 wants credentials (401 Unauthorized) and none were given for it: call with-registry-auth --address=127.0.0.1:5000 first"; anon.Error() != want {
+		t.Errorf("without credentials: %q, want %q", anon, want)
+	}
 	if Explain("x", "r", "u", nil) != nil {
 		t.Error("Explain(nil) != nil")
 	}
