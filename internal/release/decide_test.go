@@ -83,7 +83,7 @@ func TestDecideFailsClosed(t *testing.T) {
 					w.WriteHeader(http.StatusUnauthorized)
 				})
 			},
-			words: []string{"401 Unauthorized", "refused the credentials"},
+			words: []string{"401 Unauthorized", "wants credentials", "none were given"},
 		},
 		{
 			name: "500 after the budget",
