@@ -153,17 +153,14 @@ func (m *Kfp) BuildAll(
 	// Registry kfp-api-generator is pushed to before kfp-release is built FROM it; needed only when kfp-release is selected.
 	// +optional
 	registry string,
-	// Report format: markdown or json.
+	// Report format.
 	// +optional
 	// +default="markdown"
-	format string,
+	format ReportFormat,
 ) (string, error) {
 	username, password := m.credentialsFor(registry)
 	if err := fanout.ValidateConcurrency(concurrency); err != nil {
 		return "", err
-	}
-	if format != "markdown" && format != "json" {
-		return "", fmt.Errorf("invalid format %q: want markdown or json", format)
 	}
 	set, sel, err := m.selectImages(ctx, images)
 	if err != nil {
@@ -290,12 +287,12 @@ func registryHost(registry string) string {
 	return h
 }
 
-// renderReport renders rep as JSON (format "json") or Markdown, and returns
+// renderReport renders rep as JSON or Markdown, and returns
 // it as the error's tail too when an image failed, so a failing call still
 // shows every image's outcome.
-func renderReport(rep report.Report, format string) (string, error) {
+func renderReport(rep report.Report, format ReportFormat) (string, error) {
 	out := rep.Markdown()
-	if format == "json" {
+	if format == ReportFormatJSON {
 		b, err := rep.JSON()
 		if err != nil {
 			return "", err

@@ -135,6 +135,244 @@ func (r *Kfp) UnmarshalJSON(bs []byte) error {
 	return nil
 }
 
+func (r SbomFormat) IsEnum() {}
+
+func (r SbomFormat) Name() string {
+	switch r {
+	case SbomFormatCyclonedxJSON:
+		return "CyclonedxJSON"
+	case SbomFormatSpdxJSON:
+		return "SpdxJSON"
+	}
+	return ""
+}
+
+func (r SbomFormat) Value() string {
+	return string(r)
+}
+
+func (r SbomFormat) MarshalJSON() ([]byte, error) {
+	if r == "" {
+		return []byte("\"\""), nil
+	}
+	name := r.Name()
+	if name == "" {
+		return nil, fmt.Errorf("invalid enum value %q", r)
+	}
+	return json.Marshal(name)
+}
+
+func (r *SbomFormat) UnmarshalJSON(bs []byte) error {
+	var s string
+	err := json.Unmarshal(bs, &s)
+	if err != nil {
+		return err
+	}
+	switch s {
+	case "":
+		*r = ""
+	case "CyclonedxJSON":
+		*r = SbomFormatCyclonedxJSON
+	case "SpdxJSON":
+		*r = SbomFormatSpdxJSON
+	default:
+		return fmt.Errorf("invalid enum value %q", s)
+	}
+	return nil
+}
+
+func (r ReportFormat) IsEnum() {}
+
+func (r ReportFormat) Name() string {
+	switch r {
+	case ReportFormatJSON:
+		return "JSON"
+	case ReportFormatMarkdown:
+		return "Markdown"
+	}
+	return ""
+}
+
+func (r ReportFormat) Value() string {
+	return string(r)
+}
+
+func (r ReportFormat) MarshalJSON() ([]byte, error) {
+	if r == "" {
+		return []byte("\"\""), nil
+	}
+	name := r.Name()
+	if name == "" {
+		return nil, fmt.Errorf("invalid enum value %q", r)
+	}
+	return json.Marshal(name)
+}
+
+func (r *ReportFormat) UnmarshalJSON(bs []byte) error {
+	var s string
+	err := json.Unmarshal(bs, &s)
+	if err != nil {
+		return err
+	}
+	switch s {
+	case "":
+		*r = ""
+	case "JSON":
+		*r = ReportFormatJSON
+	case "Markdown":
+		*r = ReportFormatMarkdown
+	default:
+		return fmt.Errorf("invalid enum value %q", s)
+	}
+	return nil
+}
+
+func (r ListFormat) IsEnum() {}
+
+func (r ListFormat) Name() string {
+	switch r {
+	case ListFormatJSON:
+		return "JSON"
+	case ListFormatTable:
+		return "Table"
+	}
+	return ""
+}
+
+func (r ListFormat) Value() string {
+	return string(r)
+}
+
+func (r ListFormat) MarshalJSON() ([]byte, error) {
+	if r == "" {
+		return []byte("\"\""), nil
+	}
+	name := r.Name()
+	if name == "" {
+		return nil, fmt.Errorf("invalid enum value %q", r)
+	}
+	return json.Marshal(name)
+}
+
+func (r *ListFormat) UnmarshalJSON(bs []byte) error {
+	var s string
+	err := json.Unmarshal(bs, &s)
+	if err != nil {
+		return err
+	}
+	switch s {
+	case "":
+		*r = ""
+	case "JSON":
+		*r = ListFormatJSON
+	case "Table":
+		*r = ListFormatTable
+	default:
+		return fmt.Errorf("invalid enum value %q", s)
+	}
+	return nil
+}
+
+func (r PlanFormat) IsEnum() {}
+
+func (r PlanFormat) Name() string {
+	switch r {
+	case PlanFormatJSON:
+		return "JSON"
+	case PlanFormatText:
+		return "Text"
+	}
+	return ""
+}
+
+func (r PlanFormat) Value() string {
+	return string(r)
+}
+
+func (r PlanFormat) MarshalJSON() ([]byte, error) {
+	if r == "" {
+		return []byte("\"\""), nil
+	}
+	name := r.Name()
+	if name == "" {
+		return nil, fmt.Errorf("invalid enum value %q", r)
+	}
+	return json.Marshal(name)
+}
+
+func (r *PlanFormat) UnmarshalJSON(bs []byte) error {
+	var s string
+	err := json.Unmarshal(bs, &s)
+	if err != nil {
+		return err
+	}
+	switch s {
+	case "":
+		*r = ""
+	case "JSON":
+		*r = PlanFormatJSON
+	case "Text":
+		*r = PlanFormatText
+	default:
+		return fmt.Errorf("invalid enum value %q", s)
+	}
+	return nil
+}
+
+func (r Severity) IsEnum() {}
+
+func (r Severity) Name() string {
+	switch r {
+	case SeverityCritical:
+		return "Critical"
+	case SeverityHigh:
+		return "High"
+	case SeverityLow:
+		return "Low"
+	case SeverityMedium:
+		return "Medium"
+	}
+	return ""
+}
+
+func (r Severity) Value() string {
+	return string(r)
+}
+
+func (r Severity) MarshalJSON() ([]byte, error) {
+	if r == "" {
+		return []byte("\"\""), nil
+	}
+	name := r.Name()
+	if name == "" {
+		return nil, fmt.Errorf("invalid enum value %q", r)
+	}
+	return json.Marshal(name)
+}
+
+func (r *Severity) UnmarshalJSON(bs []byte) error {
+	var s string
+	err := json.Unmarshal(bs, &s)
+	if err != nil {
+		return err
+	}
+	switch s {
+	case "":
+		*r = ""
+	case "Critical":
+		*r = SeverityCritical
+	case "High":
+		*r = SeverityHigh
+	case "Low":
+		*r = SeverityLow
+	case "Medium":
+		*r = SeverityMedium
+	default:
+		return fmt.Errorf("invalid enum value %q", s)
+	}
+	return nil
+}
+
 func main() {
 	ctx := context.Background()
 
@@ -267,7 +505,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg ref", err))
 				}
 			}
-			var format string
+			var format SbomFormat
 			if inputArgs["format"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
 				if err != nil {
@@ -351,7 +589,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registry", err))
 				}
 			}
-			var format string
+			var format ReportFormat
 			if inputArgs["format"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
 				if err != nil {
@@ -365,7 +603,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
-			var format string
+			var format ListFormat
 			if inputArgs["format"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
 				if err != nil {
@@ -414,7 +652,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg latest", err))
 				}
 			}
-			var format string
+			var format PlanFormat
 			if inputArgs["format"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
 				if err != nil {
@@ -491,7 +729,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg scan", err))
 				}
 			}
-			var severity string
+			var severity Severity
 			if inputArgs["severity"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["severity"]), &severity)
 				if err != nil {
@@ -638,7 +876,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg retryBudget", err))
 				}
 			}
-			var format string
+			var format ReportFormat
 			if inputArgs["format"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
 				if err != nil {
@@ -652,7 +890,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg scan", err))
 				}
 			}
-			var severity string
+			var severity Severity
 			if inputArgs["severity"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["severity"]), &severity)
 				if err != nil {
@@ -673,7 +911,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sbom", err))
 				}
 			}
-			var sbomFormat string
+			var sbomFormat SbomFormat
 			if inputArgs["sbomFormat"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["sbomFormat"]), &sbomFormat)
 				if err != nil {
@@ -701,7 +939,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg platform", err))
 				}
 			}
-			var format string
+			var format SbomFormat
 			if inputArgs["format"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
 				if err != nil {
@@ -736,7 +974,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg platform", err))
 				}
 			}
-			var severity string
+			var severity Severity
 			if inputArgs["severity"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["severity"]), &severity)
 				if err != nil {
@@ -785,7 +1023,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg platforms", err))
 				}
 			}
-			var severity string
+			var severity Severity
 			if inputArgs["severity"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["severity"]), &severity)
 				if err != nil {

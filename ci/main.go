@@ -118,19 +118,16 @@ func New(
 // images it publishes; without it, the 13 of KFP 2.17.
 func (m *Kfp) Images(
 	ctx context.Context,
-	// Output format: table or json.
+	// Output format.
 	// +optional
 	// +default="table"
-	format string,
+	format ListFormat,
 ) (string, error) {
-	if format != "table" && format != "json" {
-		return "", fmt.Errorf("invalid format %q: want table or json", format)
-	}
 	set, err := m.imageSet(ctx)
 	if err != nil {
 		return "", err
 	}
-	if format == "json" {
+	if format == ListFormatJSON {
 		return toJSON(struct {
 			Images  []catalog.Image
 			LeftOut []catalog.LeftOut

@@ -102,7 +102,7 @@ func (m *Kfp) Plan(
 	// Output format: text (one reference a line) or json.
 	// +optional
 	// +default="text"
-	format string,
+	format PlanFormat,
 ) (string, error) {
 	set, sel, err := m.selectImages(ctx, images)
 	if err != nil {
@@ -113,15 +113,15 @@ func (m *Kfp) Plan(
 
 // renderPlan renders the plan of publishing sel, an image selection of set,
 // as text or JSON.
-func (m *Kfp) renderPlan(set catalog.Set, sel []catalog.Image, registry string, latest bool, format string) (string, error) {
+func (m *Kfp) renderPlan(set catalog.Set, sel []catalog.Image, registry string, latest bool, format PlanFormat) (string, error) {
 	ts, err := m.plan(sel, registry, latest)
 	if err != nil {
 		return "", err
 	}
 	switch format {
-	case "text":
+	case PlanFormatText:
 		return m.planText(ts, registry) + leftOutLine(set), nil
-	case "json":
+	case PlanFormatJSON:
 		rep := report.Report{Title: "kfp-dagger plan", LeftOut: leftOutReport(set)}
 		for _, t := range ts {
 			rep.Results = append(rep.Results, report.ImageResult{Image: t.img.Name, Platforms: t.img.Platforms, Tags: t.tags, References: t.refs, Status: report.StatusPlanned})
@@ -129,7 +129,7 @@ func (m *Kfp) renderPlan(set catalog.Set, sel []catalog.Image, registry string, 
 		b, err := rep.JSON()
 		return string(b), err
 	}
-	return "", fmt.Errorf("invalid format %q: want text or json", format)
+	return "", fmt.Errorf("invalid plan format %q", format)
 }
 
 // planText renders the three phases of publish-all, one reference and its
@@ -363,36 +363,33 @@ func (m *Kfp) PublishAll(
 	// +optional
 	// +default="3m"
 	retryBudget string,
-	// Report format: markdown or json.
+	// Report format.
 	// +optional
 	// +default="markdown"
-	format string,
+	format ReportFormat,
 	// Scan every image with Trivy before it is pushed; an image with a vulnerability at or above --severity is not pushed.
 	// +optional
 	scan bool,
 	// Lowest severity that blocks a push: LOW, MEDIUM, HIGH or CRITICAL.
 	// +optional
 	// +default="HIGH"
-	severity string,
+	severity Severity,
 	// Leave out vulnerabilities that have no fixed version yet.
 	// +optional
 	ignoreUnfixed bool,
 	// Attach each platform's SBOM to the pushed image with cosign.
 	// +optional
 	sbom bool,
-	// SBOM format: spdx-json or cyclonedx-json.
+	// Format of the attached SBOMs.
 	// +optional
 	// +default="spdx-json"
-	sbomFormat string,
+	sbomFormat SbomFormat,
 ) (string, error) {
 	username, password := m.credentialsFor(registry)
 	registryTunnel := m.RegistryTunnel
 	dbRepository, dbRegistry, trivyImage, cosignImage := m.TrivyDBRepository, m.TrivyDBRegistry, m.TrivyImage, m.CosignImage
 	signingKey, signingKeyPassword := m.SigningKey, m.SigningKeyPassword
-	if format != "markdown" && format != "json" {
-		return "", fmt.Errorf("invalid format %q: want markdown or json", format)
-	}
-	chain, err := newSupplyChain(scan, severity, ignoreUnfixed, dbRepository, dbRegistry, trivyImage, sbom, sbomFormat, cosignImage, username, password, registryTunnel)
+	chain, err := newSupplyChain(scan, string(severity), ignoreUnfixed, dbRepository, dbRegistry, trivyImage, sbom, string(sbomFormat), cosignImage, username, password, registryTunnel)
 	if err != nil {
 		return "", err
 	}
@@ -406,7 +403,7 @@ func (m *Kfp) PublishAll(
 		return "", err
 	}
 	if dryRun {
-		return m.renderPlan(set, sel, registry, latest, map[string]string{"markdown": "text", "json": "json"}[format])
+		return m.renderPlan(set, sel, registry, latest, map[ReportFormat]PlanFormat{ReportFormatMarkdown: PlanFormatText, ReportFormatJSON: PlanFormatJSON}[format])
 	}
 	rep, err := m.publishAll(ctx, set, sel, publishOptions{registry: registry, username: username, password: password, tunnel: registryTunnel,
 		latest: latest, force: force, concurrency: concurrency, failFast: failFast, smoke: smoke,

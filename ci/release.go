@@ -451,7 +451,7 @@ func (m *Kfp) Promote(
 	// Lowest severity that blocks the release: LOW, MEDIUM, HIGH or CRITICAL.
 	// +optional
 	// +default="HIGH"
-	severity string,
+	severity Severity,
 	// Leave out vulnerabilities that have no fixed version yet.
 	// +optional
 	ignoreUnfixed bool,
@@ -464,7 +464,7 @@ func (m *Kfp) Promote(
 	if err != nil {
 		return "", err
 	}
-	chain, err := newSupplyChain(scan, severity, ignoreUnfixed, dbRepository, dbRegistry, trivyImage, false, "", cosignImage, username, password, registryTunnel)
+	chain, err := newSupplyChain(scan, string(severity), ignoreUnfixed, dbRepository, dbRegistry, trivyImage, false, "", cosignImage, username, password, registryTunnel)
 	if err != nil {
 		return "", err
 	}

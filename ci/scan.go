@@ -202,7 +202,7 @@ func (m *Kfp) Scan(
 	// Lowest severity that counts: LOW, MEDIUM, HIGH or CRITICAL; the reports list these and above.
 	// +optional
 	// +default="HIGH"
-	severity string,
+	severity Severity,
 	// Leave out vulnerabilities that have no fixed version yet.
 	// +optional
 	ignoreUnfixed bool,
@@ -216,7 +216,7 @@ func (m *Kfp) Scan(
 	registry string,
 ) (*dagger.Directory, error) {
 	dbRepository, dbRegistry, trivyImage := m.TrivyDBRepository, m.TrivyDBRegistry, m.TrivyImage
-	o, err := newScanOptions(severity, ignoreUnfixed, dbRepository, dbRegistry, trivyImage)
+	o, err := newScanOptions(string(severity), ignoreUnfixed, dbRepository, dbRegistry, trivyImage)
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +260,7 @@ func (m *Kfp) ScanAll(
 	// Lowest severity that counts: LOW, MEDIUM, HIGH or CRITICAL.
 	// +optional
 	// +default="HIGH"
-	severity string,
+	severity Severity,
 	// Leave out vulnerabilities that have no fixed version yet.
 	// +optional
 	ignoreUnfixed bool,
@@ -278,7 +278,7 @@ func (m *Kfp) ScanAll(
 ) (*dagger.Directory, error) {
 	username, password := m.credentialsFor(registry)
 	dbRepository, dbRegistry, trivyImage := m.TrivyDBRepository, m.TrivyDBRegistry, m.TrivyImage
-	o, err := newScanOptions(severity, ignoreUnfixed, dbRepository, dbRegistry, trivyImage)
+	o, err := newScanOptions(string(severity), ignoreUnfixed, dbRepository, dbRegistry, trivyImage)
 	if err != nil {
 		return nil, err
 	}
@@ -435,17 +435,17 @@ func (m *Kfp) Sbom(
 	// +optional
 	// +default="linux/amd64"
 	platform string,
-	// SBOM format: spdx-json or cyclonedx-json.
+	// SBOM format.
 	// +optional
 	// +default="spdx-json"
-	format string,
+	format SbomFormat,
 	// Registry holding the kfp-api-generator image that kfp-release is built FROM.
 	// +optional
 	// +default="ghcr.io/kubeflow"
 	registry string,
 ) (*dagger.File, error) {
 	trivyImage := m.TrivyImage
-	f, err := vulnscan.ParseSBOMFormat(format)
+	f, err := vulnscan.ParseSBOMFormat(string(format))
 	if err != nil {
 		return nil, err
 	}

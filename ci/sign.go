@@ -404,17 +404,17 @@ func (m *Kfp) AttachSbom(
 	ctx context.Context,
 	// The pushed image by digest, e.g. ghcr.io/kubeflow/kfp-driver:2.5.0@sha256:… (what publish prints).
 	ref string,
-	// SBOM format: spdx-json or cyclonedx-json.
+	// SBOM format.
 	// +optional
 	// +default="spdx-json"
-	format string,
+	format SbomFormat,
 ) (string, error) {
 	username, password := m.credentialsFor(ref)
 	registryTunnel, trivyImage, cosignImage := m.RegistryTunnel, m.TrivyImage, m.CosignImage
 	if !strings.Contains(ref, "@sha256:") {
 		return "", fmt.Errorf("attach-sbom: ref %q must name the pushed image by digest (…@sha256:…)", ref)
 	}
-	o, err := newSBOMOptions(format, trivyImage, cosignImage, username, password, registryTunnel)
+	o, err := newSBOMOptions(string(format), trivyImage, cosignImage, username, password, registryTunnel)
 	if err != nil {
 		return "", err
 	}

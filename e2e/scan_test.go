@@ -261,7 +261,7 @@ func TestScanFixtureDB(t *testing.T) {
 func TestScanBadInput(t *testing.T) {
 	s := requireScanEnv(t)
 	line := errorLine(s.scan(t, "--image=metadata-envoy", "--severity=SEVERE").mustFail(t))
-	if !strings.Contains(line, `invalid severity "SEVERE": want one of LOW, MEDIUM, HIGH, CRITICAL`) {
+	if !strings.Contains(line, `invalid argument "SEVERE" for "--severity" flag: value should be one of CRITICAL,HIGH,LOW,MEDIUM`) {
 		t.Errorf("unknown severity: error line %q", line)
 	}
 	missing := s.dbHost + "/kfp-e2e/no-such-db:2"
@@ -308,7 +308,8 @@ func TestScanAllReportsWhy(t *testing.T) {
 func TestSbomListsPackages(t *testing.T) {
 	e := requireEnv(t)
 	mirror := requireToolImages(t)
-	for _, f := range []string{"spdx-json", "cyclonedx-json"} {
+	// the CLI takes the enum's names, in any case
+	for _, f := range []string{"SPDX_JSON", "cyclonedx_json"} {
 		path := filepath.Join(t.TempDir(), "sbom.json")
 		e.dagger(t, slices.Concat([]string{"--commit=" + testCommit}, trivyImage(mirror),
 			[]string{"sbom", "--image=metadata-writer", "--format=" + f, "export", "--path=" + path})...).mustSucceed(t)
@@ -320,7 +321,7 @@ func TestSbomListsPackages(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		if want := strings.TrimSuffix(f, "-json"); kind != want {
+		if want := strings.TrimSuffix(strings.ToLower(f), "_json"); kind != want {
 			t.Errorf("--format=%s wrote a %s document", f, kind)
 		}
 		var hit *vulnscan.Package
@@ -336,7 +337,7 @@ func TestSbomListsPackages(t *testing.T) {
 		t.Logf("e2e: %s SBOM lists %d packages, python3.11 %s (%s)", f, len(pkgs), hit.Version, hit.PURL)
 	}
 	line := errorLine(e.dagger(t, "sbom", "--image=metadata-writer", "--format=spdx").mustFail(t))
-	if !strings.Contains(line, `invalid SBOM format "spdx": want one of spdx-json, cyclonedx-json`) {
+	if !strings.Contains(line, `invalid argument "spdx" for "--format" flag: value should be one of CYCLONEDX_JSON,SPDX_JSON`) {
 		t.Errorf("bad format: error line %q", line)
 	}
 }
@@ -422,7 +423,7 @@ func TestSignVerifyAndAttachSbom(t *testing.T) {
 	// found the way `cosign download sbom --platform` finds it.
 	envoy := e.dagger(t, slices.Concat([]string{"--commit=" + testCommit, "--source-date-epoch=1700000000"}, e.access(),
 		[]string{"publish", "--image=metadata-envoy", "--registry=" + repo, "--smoke=false"})...).mustSucceed(t)
-	att = e.dagger(t, slices.Concat(cosign, trivyImage(mirror), []string{"attach-sbom", "--ref=" + envoy, "--format=cyclonedx-json"})...)
+	att = e.dagger(t, slices.Concat(cosign, trivyImage(mirror), []string{"attach-sbom", "--ref=" + envoy, "--format=CYCLONEDX_JSON"})...)
 	lines = strings.Fields(att.mustSucceed(t))
 	if len(lines) != 4 || lines[0] != "linux/amd64" || lines[2] != "linux/arm64" {
 		t.Fatalf("attach-sbom of a two-platform index printed %q", lines)
