@@ -743,7 +743,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg ignoreUnfixed", err))
 				}
 			}
-			return (*Kfp).Promote(&parent, ctx, registry, records, images, latest, force, smoke, attemptTimeout, retryBudget, scan, severity, ignoreUnfixed)
+			var format ReportFormat
+			if inputArgs["format"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
+				}
+			}
+			return (*Kfp).Promote(&parent, ctx, registry, records, images, latest, force, smoke, attemptTimeout, retryBudget, scan, severity, ignoreUnfixed, format)
 		case "Publish":
 			var parent Kfp
 			err = json.Unmarshal(parentJSON, &parent)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/kfp-dagger/kfp-dagger/ci/internal/dagger"
 	"github.com/kfp-dagger/kfp-dagger/internal/catalog"
-	"github.com/kfp-dagger/kfp-dagger/internal/fanout"
 	"github.com/kfp-dagger/kfp-dagger/internal/regerr"
 	"github.com/kfp-dagger/kfp-dagger/internal/release"
 	"github.com/kfp-dagger/kfp-dagger/internal/report"
@@ -484,30 +483,19 @@ func (m *Kfp) publishAll(ctx context.Context, set catalog.Set, sel []catalog.Ima
 	}
 	p := publisher{registry: o.registry, username: o.username, password: o.password, policy: policy, chain: o.chain}
 
-	var results []*report.ImageResult
-	byName := map[string]*report.ImageResult{}
+	tx := newTxReport(rep.Title, set, o.registry, reg)
 	var tools []target
 	for _, t := range ts {
 		if t.img.Tool {
 			tools = append(tools, t)
 			continue
 		}
-		r := &report.ImageResult{Image: t.img.Name, Platforms: t.img.Platforms, Tags: t.tags}
-		results = append(results, r)
-		byName[t.img.Name] = r
+		tx.add(report.ImageResult{Image: t.img.Name, Platforms: t.img.Platforms, Tags: t.tags})
 	}
-	start := time.Now()
-	// done closes the report: durations, registry retries, and every image
-	// without an outcome marked as not promoted because of the others.
+	// done closes the report; with why, the tool images are not published
+	// either.
 	done := func(why string) (report.Report, error) {
-		for _, r := range results {
-			r.Duration = time.Since(start)
-			r.Retries += reg.Retries(strings.TrimSuffix(o.registry, "/") + "/" + r.Image)
-			if r.Status == "" {
-				r.Status, r.Error = report.StatusSkipped, why
-			}
-			rep.Results = append(rep.Results, *r)
-		}
+		rep := tx.done(why)
 		if why != "" {
 			for _, t := range tools {
 				rep.Results = append(rep.Results, report.ImageResult{Image: t.img.Name, Platforms: t.img.Platforms, Tags: t.tags, Status: report.StatusSkipped, Error: why})
@@ -515,29 +503,12 @@ func (m *Kfp) publishAll(ctx context.Context, set catalog.Set, sel []catalog.Ima
 		}
 		return rep, nil
 	}
-	fail := func(image string, err error) {
-		if r := byName[image]; r.Status == "" {
-			r.Status, r.Error = report.StatusFailed, err.Error()
-		}
-	}
-	// failEach marks every image of merged whose step failed; it says
-	// whether one did.
-	failEach := func(merged []release.Record, errs []error, step string) bool {
-		failed := false
-		for i, err := range errs {
-			if err != nil {
-				fail(merged[i].Image, fmt.Errorf("not promoted: %s%w", step, err))
-				failed = true
-			}
-		}
-		return failed
-	}
 
 	// 1. Stage: build everything missing, then push by digest.
 	if len(jobs) > 0 {
 		failed := false
 		for i, err := range m.stage(ctx, reg, p, jobs, o.concurrency, o.failFast) {
-			r := byName[jobs[i].img.Name]
+			r := tx.byName[jobs[i].img.Name]
 			r.Retries += jobs[i].retries
 			if err == nil && jobs[i].ctr == nil {
 				r.StagedBefore = append(r.StagedBefore, jobs[i].platform)
@@ -545,7 +516,7 @@ func (m *Kfp) publishAll(ctx context.Context, set catalog.Set, sel []catalog.Ima
 			if err != nil {
 				failed = true
 				if !errors.Is(err, errNotPushed) {
-					fail(jobs[i].img.Name, err)
+					tx.fail(jobs[i].img.Name, err)
 				}
 			}
 		}
@@ -566,84 +537,14 @@ func (m *Kfp) publishAll(ctx context.Context, set catalog.Set, sel []catalog.Ima
 		return rep, err
 	}
 
-	// 2. Verify every staged index before any tag moves.
-	found := newFindings()
-	verified := fanout.Run(ctx, len(merged), o.concurrency, false, func(ctx context.Context, i int) error {
-		r := &merged[i]
-		var err error
-		if r.Index, err = release.AssembleIndex(ctx, reg, *r); err != nil {
-			return err
-		}
-		byName[r.Image].Digest = r.Index.String()
-		expect := release.Expect{Platforms: want[r.Image]}
-		if o.smoke {
-			expect.Checks = append(expect.Checks, m.smokeCheck(r.Repository, o.registry, o.username, o.password, found))
-		}
-		if o.chain.scan != nil {
-			expect.Checks = append(expect.Checks, m.scanCheck(r.Repository, o.registry, o.username, o.password, o.chain.scan, found))
-		}
-		res, err := release.Verify(ctx, reg, *r, expect)
-		if err == nil {
-			err = res.Err()
-		}
-		return err
-	})
-	if failEach(merged, verified, "") {
-		return done("verified, not promoted: another image failed verification")
-	}
-
-	// 3. Evidence: each platform's SBOM, attached by digest.
-	for _, r := range merged {
-		if _, err := m.attachSBOMs(ctx, r.Repository+"@"+r.Index.String(), want[r.Image], o.chain.sbom); err != nil {
-			fail(r.Image, fmt.Errorf("not promoted: %w", err))
-			return done("verified, not promoted: the SBOM of another image could not be attached")
-		}
-	}
-
-	// 4. Signed evidence of every index, read back and checked with the key.
-	if o.signer != nil {
-		_, signed := m.attestAll(ctx, reg, set, merged, o.signer, o.chain.scan, found, start, o.registry, o.username, o.password, o.concurrency)
-		if failEach(merged, signed, "evidence: ") {
-			return done("verified, not promoted: the evidence of another image could not be signed and checked")
-		}
-	}
-
-	// 5. Promote by digest: immutable tags of every image, then moving tags.
-	plan, err := release.Plan(merged, o.latest)
+	// 2–5. Verify, attach SBOMs, sign, promote.
+	why, err := m.verifyAndPromote(ctx, tx, set, merged, want, promoteOptions{registry: o.registry, username: o.username, password: o.password,
+		latest: o.latest, forced: forced, smoke: o.smoke, concurrency: o.concurrency, chain: o.chain, signer: o.signer})
 	if err != nil {
 		return rep, err
 	}
-	outcomes, err := release.Promote(ctx, reg, plan, forced)
-	for _, oc := range outcomes {
-		r := byName[oc.Write.Image]
-		switch {
-		case oc.Err != nil:
-			fail(oc.Write.Image, oc.Err)
-		case oc.Written || oc.Decision.State == release.Same:
-			r.References = append(r.References, oc.Write.Repository+":"+oc.Write.Tag+"@"+oc.Write.Digest.String())
-		}
-	}
-	var blocked *release.BlockedError
-	if errors.As(err, &blocked) {
-		for _, ref := range blocked.Refusals {
-			fail(ref.Image, ref)
-		}
-		return done("verified, not promoted: the promotion was blocked before any write (see the other images)")
-	}
-	for _, r := range results {
-		switch {
-		case len(r.References) == len(r.Tags):
-			if r.Status == "" {
-				r.Status = report.StatusPublished
-			}
-		case err != nil:
-			fail(r.Image, err)
-		default:
-			fail(r.Image, fmt.Errorf("promote wrote %d of its %d tags", len(r.References), len(r.Tags)))
-		}
-	}
-	if err != nil {
-		return done("not published: the promotion of the release did not finish")
+	if why != "" {
+		return done(why)
 	}
 
 	// 6. Tool images, tagged by branch only, once the release is promoted;

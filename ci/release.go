@@ -23,6 +23,7 @@ import (
 	"github.com/kfp-dagger/kfp-dagger/internal/labels"
 	"github.com/kfp-dagger/kfp-dagger/internal/regerr"
 	"github.com/kfp-dagger/kfp-dagger/internal/release"
+	"github.com/kfp-dagger/kfp-dagger/internal/report"
 	"github.com/kfp-dagger/kfp-dagger/internal/retry"
 	"github.com/kfp-dagger/kfp-dagger/internal/signing"
 )
@@ -41,7 +42,8 @@ type stageJob struct {
 // platforms, every build to completion before anything is written, then
 // pushes each platform image by digest under a staging tag no release tag
 // can equal, and returns records.json (per image, the platform manifest
-// digests, commit, version and labels) and stage.md. A platform an earlier
+// digests, commit, version and labels) with summary.md and summary.json,
+// the report every *-all verb gives, one row per image. A platform an earlier
 // run of the same commit and version staged is kept, not rebuilt, so a
 // rerun after a failure finishes what is missing. Nothing a user pulls
 // moves; promote does that. Run one stage per engine or architecture
@@ -81,7 +83,7 @@ func (m *Kfp) Stage(
 	if err := m.checkStage(registry, concurrency); err != nil {
 		return nil, err
 	}
-	_, sel, err := m.selectImages(ctx, images)
+	set, sel, err := m.selectImages(ctx, images)
 	if err != nil {
 		return nil, err
 	}
@@ -122,24 +124,44 @@ func (m *Kfp) Stage(
 	if err != nil {
 		return nil, err
 	}
-	var rep strings.Builder
-	rep.WriteString("| image | platform | manifest | staged by | smoke |\n| --- | --- | --- | --- | --- |\n")
+	rep := report.Report{Title: "kfp-dagger stage", LeftOut: leftOutReport(set)}
+	rows := map[string]int{}
+	var table strings.Builder
+	table.WriteString("| image | platform | manifest | staged by | smoke |\n| --- | --- | --- | --- | --- |\n")
 	for _, j := range jobs {
+		i, ok := rows[j.img.Name]
+		if !ok {
+			i = len(rep.Results)
+			rows[j.img.Name] = i
+			rep.Results = append(rep.Results, report.ImageResult{Image: j.img.Name, Status: report.StatusStaged})
+		}
+		r := &rep.Results[i]
+		r.Platforms = append(r.Platforms, j.platform)
+		r.References = append(r.References, strings.TrimSuffix(registry, "/")+"/"+j.img.Name+"@"+j.staged.String())
+		r.Retries += j.retries
 		how := "an earlier run (not rebuilt)"
 		if j.ctr != nil {
 			how = "this run"
+		} else {
+			r.StagedBefore = append(r.StagedBefore, j.platform)
 		}
 		smoked := "-"
 		if j.smoke != nil {
 			smoked = "passed"
 		}
-		fmt.Fprintf(&rep, "| %s | %s | %s | %s | %s |\n", j.img.Name, j.platform, j.staged, how, smoked)
+		fmt.Fprintf(&table, "| %s | %s | %s | %s | %s |\n", j.img.Name, j.platform, j.staged, how, smoked)
+	}
+	summary, err := rep.JSON()
+	if err != nil {
+		return nil, err
 	}
 	js, err := json.MarshalIndent(records, "", "  ")
 	if err != nil {
 		return nil, err
 	}
-	return dag.Directory().WithNewFile("records.json", string(js)+"\n").WithNewFile("stage.md", rep.String()), nil
+	return dag.Directory().WithNewFile("records.json", string(js)+"\n").
+		WithNewFile("summary.md", rep.Markdown()+"\n### Platforms\n\n"+table.String()).
+		WithNewFile("summary.json", string(summary)+"\n"), nil
 }
 
 // preflightPush checks, before anything is built or written, that the
@@ -455,6 +477,10 @@ func (m *Kfp) Promote(
 	// Leave out vulnerabilities that have no fixed version yet.
 	// +optional
 	ignoreUnfixed bool,
+	// Report format.
+	// +optional
+	// +default="markdown"
+	format ReportFormat,
 ) (string, error) {
 	username, password := m.credentialsFor(registry)
 	registryTunnel := m.RegistryTunnel
@@ -492,16 +518,16 @@ func (m *Kfp) Promote(
 	case len(records) == 0 && !latest:
 		return "", errors.New("promote needs the records of a stage run, or --latest to retag an existing release")
 	}
+	if len(records) == 0 {
+		if err := release.CheckLatest(m.Version); err != nil {
+			return "", fmt.Errorf("promote --latest: %w", err)
+		}
+	}
 	reg, err := m.releaseRegistry(ctx, registry, username, password, registryTunnel, attemptTimeout, retryBudget)
 	if err != nil {
 		return "", err
 	}
-	var b strings.Builder
-	// done ends the output with the registry retries, on success and failure.
-	done := func(err error) (string, error) {
-		writeRetries(&b, reg)
-		return b.String(), err
-	}
+	tx := newTxReport("kfp-dagger promote", set, registry, reg)
 	if len(records) == 0 {
 		sel, err := set.Select(images)
 		if err != nil {
@@ -511,11 +537,16 @@ func (m *Kfp) Promote(
 		for _, img := range sel {
 			if !img.Tool {
 				targets = append(targets, release.Target{Image: img.Name, Repository: strings.TrimSuffix(registry, "/") + "/" + img.Name})
+				tx.add(report.ImageResult{Image: img.Name, Platforms: img.Platforms, Tags: []string{"latest"}})
 			}
 		}
 		outcomes, err := release.PromoteLatest(ctx, reg, targets, m.Version)
-		writeOutcomes(&b, outcomes)
-		return done(err)
+		tx.addOutcomes(outcomes)
+		if err != nil {
+			err = fmt.Errorf("not retagged: %w", err)
+		}
+		tx.settle(err)
+		return renderReport(tx.done(""), format)
 	}
 	recs, err := readRecords(ctx, records)
 	if err != nil {
@@ -551,61 +582,15 @@ func (m *Kfp) Promote(
 			return "", err
 		}
 	}
-	found := newFindings()
-	var failed []string
-	for i := range merged {
-		r := &merged[i]
-		if r.Index, err = release.AssembleIndex(ctx, reg, *r); err != nil {
-			return done(err)
-		}
-		expect := release.Expect{Platforms: staged[r.Image]}
-		if smoke {
-			expect.Checks = append(expect.Checks, m.smokeCheck(r.Repository, registry, username, password, found))
-		} else if err := recordedSmoke(*r, found); err != nil {
-			fmt.Fprintf(&b, "verify %s@%s: FAILED: %v\n", r.Repository, r.Index, err)
-			failed = append(failed, err.Error())
-			continue
-		}
-		if chain.scan != nil {
-			expect.Checks = append(expect.Checks, m.scanCheck(r.Repository, registry, username, password, chain.scan, found))
-		}
-		res, err := release.Verify(ctx, reg, *r, expect)
-		if err != nil {
-			return done(err)
-		}
-		fmt.Fprintf(&b, "verify %s@%s: ", r.Repository, r.Index)
-		if err := res.Err(); err != nil {
-			fmt.Fprintf(&b, "FAILED: %v\n", err)
-			failed = append(failed, err.Error())
-			continue
-		}
-		b.WriteString("ok\n")
+	for _, r := range merged {
+		tx.add(report.ImageResult{Image: r.Image, Platforms: r.PlatformNames()}) // its tags once planned
 	}
-	if len(failed) > 0 {
-		return done(fmt.Errorf("promote: no tag moved: %s", strings.Join(failed, "; ")))
-	}
-	if signer != nil {
-		signed, errs := m.attestAll(ctx, reg, set, merged, signer, chain.scan, found, time.Time{}, registry, username, password, 2)
-		for i, err := range errs {
-			fmt.Fprintf(&b, "evidence %s@%s: ", merged[i].Repository, merged[i].Index)
-			if err != nil {
-				fmt.Fprintf(&b, "FAILED: %v\n", err)
-				failed = append(failed, merged[i].Image+": evidence: "+err.Error())
-				continue
-			}
-			fmt.Fprintf(&b, "%d statements signed now, all it needs signed and checked\n", signed[i])
-		}
-		if len(failed) > 0 {
-			return done(fmt.Errorf("promote: no tag moved: %s", strings.Join(failed, "; ")))
-		}
-	}
-	plan, err := release.Plan(merged, latest)
+	why, err := m.verifyAndPromote(ctx, tx, set, merged, staged, promoteOptions{registry: registry, username: username, password: password,
+		latest: latest, forced: forced, smoke: smoke, concurrency: 2, chain: chain, signer: signer})
 	if err != nil {
-		return done(err)
+		return "", err
 	}
-	outcomes, err := release.Promote(ctx, reg, plan, forced)
-	writeOutcomes(&b, outcomes)
-	return done(err)
+	return renderReport(tx.done(why), format)
 }
 
 // allSmoked says whether every platform of every record carries the smoke
@@ -634,37 +619,6 @@ func recordedSmoke(r release.Record, f *findings) error {
 		}
 	}
 	return nil
-}
-
-// writeRetries adds the registry retries of the run, per repository.
-func writeRetries(b *strings.Builder, reg *release.Remote) {
-	all := reg.AllRetries()
-	repos := make([]string, 0, len(all))
-	total := 0
-	for r, n := range all {
-		repos = append(repos, fmt.Sprintf("%s %d", r, n))
-		total += n
-	}
-	slices.Sort(repos)
-	fmt.Fprintf(b, "registry retries: %d", total)
-	if total > 0 {
-		fmt.Fprintf(b, " (%s)", strings.Join(repos, ", "))
-	}
-	b.WriteString("\n")
-}
-
-// writeOutcomes adds one line per tag write: written, already there, or not.
-func writeOutcomes(b *strings.Builder, outcomes []release.Outcome) {
-	for _, o := range outcomes {
-		state := "not written"
-		switch {
-		case o.Written:
-			state = "written"
-		case o.Err == nil && o.Decision.State == release.Same:
-			state = "already there"
-		}
-		fmt.Fprintf(b, "%s: %s\n", o.Write, state)
-	}
 }
 
 // readRecords parses the records of every stage run.

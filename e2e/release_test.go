@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/kfp-dagger/kfp-dagger/internal/release"
+	"github.com/kfp-dagger/kfp-dagger/internal/report"
 )
 
 // readRecords reads the records.json a stage run exported.
@@ -137,9 +138,10 @@ func TestStageMergePromote(t *testing.T) {
 	}
 
 	// A rerun finishes what is missing: here nothing.
-	again := promote(nil, records...).mustSucceed(t)
-	if strings.Contains(again, ": written") || !strings.Contains(again, "already there") {
-		t.Errorf("a second promote wrote tags:\n%s", again)
+	again := parseReport(t, promote(nil, append(records, "--format=json")...).mustSucceed(t))
+	if len(again.Results) != 1 || again.Results[0].Status != report.StatusPublished ||
+		!slices.Equal(again.Results[0].Unchanged, again.Results[0].Tags) || len(again.Results[0].Tags) != 2 {
+		t.Errorf("a second promote wrote tags (want its 2 tags unchanged): %+v", again.Results)
 	}
 
 	// promote --latest of the existing release: a retag, no build, no records.
@@ -170,7 +172,7 @@ func TestStageMergePromote(t *testing.T) {
 	}
 	line := errorLine(e.dagger(t, slices.Concat([]string{"--commit=" + testCommit, "--version=" + other}, e.access(),
 		[]string{"promote", "--registry=" + repo, "--records=" + bad})...).mustFail(t))
-	if !strings.Contains(line, "promote: no tag moved") || !strings.Contains(line, "kfp-metadata-envoy") {
+	if !strings.Contains(line, "1 of 1 image failed: kfp-metadata-envoy (not promoted: ") {
 		t.Errorf("promote of a record that fails verification: %q", line)
 	}
 	if _, err := remote.Head(parseRef(t, repo+"/kfp-metadata-envoy:"+other), e.remoteOpts()...); err == nil {
@@ -209,7 +211,7 @@ func TestStageMissingDockerfileWritesNothing(t *testing.T) {
 
 // TestStageResumes: a stage run that stopped after staging one image (here:
 // a run of that image alone) is finished by a rerun that keeps what is
-// staged, by digest, and builds only the rest; stage.md says which. Without
+// staged, by digest, and builds only the rest; summary.md says which. Without
 // a tunnel, a loopback registry is refused with the flag to pass.
 func TestStageResumes(t *testing.T) {
 	e := requireEnv(t)
@@ -220,7 +222,7 @@ func TestStageResumes(t *testing.T) {
 		out := t.TempDir()
 		e.dagger(t, slices.Concat([]string{"--commit=" + testCommit}, e.access(), []string{"stage", "--registry=" + repo,
 			"--images=" + images, "--platforms=linux/amd64", "export", "--path=" + out})...).mustSucceed(t)
-		md, err := os.ReadFile(filepath.Join(out, "stage.md"))
+		md, err := os.ReadFile(filepath.Join(out, "summary.md"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -228,7 +230,7 @@ func TestStageResumes(t *testing.T) {
 	}
 	_, first := stage("metadata-envoy")
 	md, recs := stage("metadata-envoy,cache-deployer")
-	t.Logf("e2e: rerun stage.md:\n%s", md)
+	t.Logf("e2e: rerun summary.md:\n%s", md)
 	if !strings.Contains(md, "| kfp-metadata-envoy | linux/amd64 | "+first[0].Platforms[0].Digest.String()+" | an earlier run (not rebuilt) |") {
 		t.Errorf("the rerun did not keep the staged kfp-metadata-envoy:\n%s", md)
 	}
@@ -286,13 +288,13 @@ func TestPromoteThroughFaults(t *testing.T) {
 	// The engine's tunnel does not pass a connection reset on to the module:
 	// the attempt waits for its deadline instead, so keep it short here.
 	promoted := e.dagger(t, slices.Concat([]string{"--commit=" + testCommit}, e.authFor(proxy.addr), tunnelTo(proxy.addr),
-		[]string{"promote", "--records=" + file, "--registry=" + viaProxy, "--attempt-timeout=5s"})...).mustSucceed(t)
+		[]string{"promote", "--records=" + file, "--registry=" + viaProxy, "--attempt-timeout=5s", "--format=json"})...).mustSucceed(t)
 	t.Logf("e2e: promote through faults: %d requests, %d faults injected:\n%s", proxy.requests.Load(), proxy.faults.Load(), promoted)
 	if proxy.faults.Load() == 0 {
 		t.Fatal("the proxy injected no fault; the test proves nothing")
 	}
-	if strings.Contains(promoted, "registry retries: 0\n") || !strings.Contains(promoted, "registry retries: ") {
-		t.Errorf("promote through faults counts no retry:\n%s", promoted)
+	if rep := parseReport(t, promoted); len(rep.Results) != 1 || rep.Results[0].Status != report.StatusPublished || rep.Results[0].Retries == 0 {
+		t.Errorf("promote through faults: want kfp-metadata-envoy published with its retries counted: %+v", rep.Results)
 	}
 	idx, err := remote.Index(parseRef(t, repo+"/kfp-metadata-envoy:master"), e.remoteOpts()...)
 	if err != nil {

@@ -9,9 +9,7 @@ import (
 	"io"
 	"maps"
 	"os"
-	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -250,7 +248,8 @@ func (a *App) runStep(ctx context.Context, cfg Config, s Step, epoch int64, dige
 	runErr := a.runner.Run(ctx, "dagger", args, a.childEnv(cfg),
 		io.MultiWriter(&out, a.stdout), io.MultiWriter(errTail, a.stderr))
 	if runErr != nil {
-		// publish-all and build-all print their report after the error line.
+		// publish-all, build-all and promote print their report after the
+		// error line.
 		if rep, ok := reportAfterError(errTail.String()); ok {
 			addDigests(digests, rep)
 			return a.redact(rep.Markdown()), a.stepError(s.Command, runErr, errTail.String())
@@ -275,12 +274,12 @@ func (a *App) runStep(ctx context.Context, cfg Config, s Step, epoch int64, dige
 			a.annotate(n)
 		}
 		return rep, err
-	case "build-all", "publish-all":
+	case "build-all", "publish-all", "promote":
 		var rep report.Report
 		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 			return a.failureReport(s.Command, out.String(), errTail.String()), fmt.Errorf("%s printed no JSON report: %w", s.Command, err)
 		}
-		if s.Command == "publish-all" {
+		if s.Command != "build-all" {
 			addDigests(digests, rep)
 		}
 		return rep.Markdown(), nil
@@ -298,7 +297,7 @@ func (a *App) runStep(ctx context.Context, cfg Config, s Step, epoch int64, dige
 		}
 		return "## kfp-dagger scan-all\n\n" + string(md), nil
 	case "stage":
-		md, err := os.ReadFile(filepath.Join(cfg.RecordsDir, "stage.md"))
+		md, err := os.ReadFile(filepath.Join(cfg.RecordsDir, "summary.md"))
 		if err != nil {
 			return "", fmt.Errorf("stage: read the stage report: %w", err)
 		}
@@ -306,10 +305,6 @@ func (a *App) runStep(ctx context.Context, cfg Config, s Step, epoch int64, dige
 			return "", err
 		}
 		return "## kfp-dagger stage\n\n" + string(md), nil
-	case "promote":
-		for img, d := range verifiedIndexes(out.String()) {
-			digests[img] = d
-		}
 	}
 	return "## kfp-dagger " + s.Command + "\n\n```text\n" + strings.TrimRight(out.String(), "\n") + "\n```\n", nil
 }
@@ -348,18 +343,6 @@ func addDigests(digests map[string]string, rep report.Report) {
 			digests[r.Image] = r.Digest
 		}
 	}
-}
-
-// verifiedRE is promote's line for an index that passed verification.
-var verifiedRE = regexp.MustCompile(`(?m)^verify (\S+)@(sha256:[0-9a-f]{64}): ok$`)
-
-// verifiedIndexes maps each image promote verified to its index digest.
-func verifiedIndexes(out string) map[string]string {
-	m := map[string]string{}
-	for _, g := range verifiedRE.FindAllStringSubmatch(out, -1) {
-		m[path.Base(g[1])] = g[2]
-	}
-	return m
 }
 
 // changedFiles writes the files changed since s.Since (its merge base with

@@ -75,7 +75,7 @@ func (f *fakeRunner) Run(_ context.Context, name string, args []string, env []st
 				continue
 			}
 			// What test, scan-all and stage export.
-			files := map[string]string{"summary.md": "| image | verdict |\n", "stage.md": "| image | platform |\n", "records.json": "[]\n"}
+			files := map[string]string{"summary.md": "| image | verdict |\n", "records.json": "[]\n"}
 			switch {
 			case slices.Contains(args, "scan-all"):
 				files["summary.json"] = orDefault(f.scanSummary, `{"threshold":"HIGH","results":[]}`)
@@ -345,12 +345,13 @@ func TestRun(t *testing.T) {
 			event: "push",
 			inputs: map[string]string{"command": "promote", "password": password, "signing-key": signingKey,
 				"signing-key-password": signingKeyPassword, "records": "a/records.json,b/records.json"},
-			runner: fakeRunner{gitOut: epoch, daggerOut: "verify r@sha256:1: ok\n"},
+			runner: fakeRunner{gitOut: epoch, daggerOut: publishReport}, // promote's report has publish-all's shape
 			want: base("--version=2.5.0", "--source-date-epoch="+epoch, "with-registry-auth", "--address=ghcr.io/kubeflow", "--username=octocat", "--secret=env:KFP_REGISTRY_PASSWORD",
 				"with-signing-key", "--key=env:KFP_DAGGER_SIGNING_KEY", "--password=env:KFP_DAGGER_SIGNING_KEY_PASSWORD",
-				"promote", "--registry=ghcr.io/kubeflow", "--records=a/records.json", "--records=b/records.json"),
+				"promote", "--registry=ghcr.io/kubeflow", "--format=json", "--records=a/records.json", "--records=b/records.json"),
 			wantPassword: true,
 			wantSigning:  true,
+			wantOutputs:  map[string]string{"report": "kfp-api-server"},
 		},
 		{
 			name:    "a signing key password without a key is refused",

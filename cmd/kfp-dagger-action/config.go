@@ -69,7 +69,7 @@ type Config struct {
 	Since string
 	// Records are the records.json files of stage runs, for promote.
 	Records []string
-	// RecordsDir is where stage exports records.json and stage.md.
+	// RecordsDir is where stage exports records.json, summary.md and summary.json.
 	RecordsDir string
 	// ScanDir is where scan-all exports its reports (SARIF included).
 	ScanDir string
@@ -417,6 +417,7 @@ func daggerArgs(c Config, s Step, commit string, epoch int64, resultsDir, change
 			// come from the records (stage with smoke)
 			signing()
 		}
+		verb = append(verb, "--format=json")
 		for _, r := range c.Records {
 			verb = append(verb, "--records="+r)
 		}

@@ -273,14 +273,23 @@ func writeTag(ctx context.Context, reg Registry, w TagWrite) error {
 	return nil
 }
 
+// CheckLatest says whether version may be tagged latest: only a release
+// X.Y.Z can, never master, a pre-release or a commit.
+func CheckLatest(version string) error {
+	if version == Master || strings.Contains(version, "-") || !tags.Immutable(version) || commitRE.MatchString(version) {
+		return fmt.Errorf("%q is not a release version X.Y.Z: only a release can be latest", version)
+	}
+	return nil
+}
+
 // PlanLatest returns the writes that move "latest" of every target to the
 // digest its immutable version tag holds: a retag, never a rebuild. version
 // must be a release X.Y.Z without pre-release; a target whose version tag
 // is absent or unreadable is an error. Only the immutable version tag is
 // read as a source.
 func PlanLatest(ctx context.Context, reg Registry, targets []Target, version string) ([]TagWrite, error) {
-	if version == Master || strings.Contains(version, "-") || !tags.Immutable(version) || commitRE.MatchString(version) {
-		return nil, fmt.Errorf("plan latest: %q is not a release version X.Y.Z: only a release can be latest", version)
+	if err := CheckLatest(version); err != nil {
+		return nil, fmt.Errorf("plan latest: %w", err)
 	}
 	sorted := slices.Clone(targets)
 	slices.SortStableFunc(sorted, func(a, b Target) int { return strings.Compare(a.Image, b.Image) })

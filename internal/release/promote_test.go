@@ -419,3 +419,16 @@ func TestPromoteRejectsBadPlans(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckLatest(t *testing.T) {
+	for _, v := range []string{"2.17.0", "1.0.0"} {
+		if err := CheckLatest(v); err != nil {
+			t.Errorf("CheckLatest(%q) = %v, want nil", v, err)
+		}
+	}
+	for _, v := range []string{"master", "2.17.0-rc.1", "0123456789abcdef0123456789abcdef01234567", "", "latest", "2.17"} {
+		if err := CheckLatest(v); err == nil || !strings.Contains(err.Error(), "only a release can be latest") {
+			t.Errorf("CheckLatest(%q) = %v, want a refusal", v, err)
+		}
+	}
+}

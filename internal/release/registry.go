@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -157,14 +156,6 @@ func (r *Remote) Retries(repository string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.retries[key]
-}
-
-// AllRetries returns the retries so far of every repository that needed
-// any, by repository name.
-func (r *Remote) AllRetries() map[string]int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return maps.Clone(r.retries)
 }
 
 // session is a go-containerregistry Puller and Pusher: they remember, per

@@ -141,9 +141,6 @@ func TestRemoteRetriesAreOurs(t *testing.T) {
 	if n := r.Retries(reg.repo("kfp-launcher")); n != 0 {
 		t.Errorf("kfp-launcher charged %d retries, want 0", n)
 	}
-	if all := r.AllRetries(); len(all) != 1 || all[reg.repo("kfp-driver")] != retries {
-		t.Errorf("AllRetries = %v", all)
-	}
 }
 
 // onManifestsOf answers manifest requests of image with fail.

@@ -14,6 +14,9 @@ type Status string
 const (
 	// StatusPublished means built and pushed.
 	StatusPublished Status = "published"
+	// StatusStaged means pushed by digest under a staging tag; no tag a
+	// user pulls moved (stage).
+	StatusStaged Status = "staged"
 	// StatusBuilt means built (and tested), not pushed.
 	StatusBuilt Status = "built"
 	// StatusPlanned means it would be built; nothing ran (a dry run).
@@ -39,6 +42,12 @@ type ImageResult struct {
 	// StagedBefore lists the platforms an earlier run had staged, which
 	// this run kept by digest instead of rebuilding.
 	StagedBefore []string `json:"staged_before,omitempty"`
+	// Unchanged lists the tags that already pointed at Digest, which this
+	// run therefore did not write (a rerun finishing what was missing).
+	Unchanged []string `json:"unchanged_tags,omitempty"`
+	// Evidence says what signed evidence the index has, e.g. "4 statements
+	// signed now, all it needs signed and checked"; empty when unsigned.
+	Evidence string `json:"evidence,omitempty"`
 }
 
 // resultJSON is ImageResult as JSON has it: Duration as seconds, and lists
@@ -171,15 +180,9 @@ func (r Report) Markdown() string {
 		fmt.Fprintf(&b, "| %s |\n", strings.Join(cells, " | "))
 	}
 	r.writeLeftOut(&b)
-	var kept []string
-	for _, res := range r.Results {
-		if len(res.StagedBefore) > 0 {
-			kept = append(kept, fmt.Sprintf("- **%s**: %s\n", oneLine(res.Image), oneLine(strings.Join(res.StagedBefore, ", "))))
-		}
-	}
-	if len(kept) > 0 {
-		b.WriteString("\n### Kept as staged by an earlier run (not rebuilt)\n\n" + strings.Join(kept, ""))
-	}
+	r.writeSection(&b, "Kept as staged by an earlier run (not rebuilt)", func(res ImageResult) string { return strings.Join(res.StagedBefore, ", ") })
+	r.writeSection(&b, "Tags already in place (not written)", func(res ImageResult) string { return strings.Join(res.Unchanged, ", ") })
+	r.writeSection(&b, "Signed evidence", func(res ImageResult) string { return res.Evidence })
 	if failed := r.Failed(); len(failed) > 0 {
 		b.WriteString("\n### Failures\n\n")
 		for _, f := range failed {
@@ -187,6 +190,21 @@ func (r Report) Markdown() string {
 		}
 	}
 	return b.String()
+}
+
+// writeSection writes a section that says of each image what line returns
+// for it, leaving out the images it returns nothing for; no section when
+// that is every image.
+func (r Report) writeSection(b *strings.Builder, title string, line func(ImageResult) string) {
+	var items []string
+	for _, res := range r.Results {
+		if l := line(res); l != "" {
+			items = append(items, fmt.Sprintf("- **%s**: %s\n", oneLine(res.Image), oneLine(l)))
+		}
+	}
+	if len(items) > 0 {
+		b.WriteString("\n### " + title + "\n\n" + strings.Join(items, ""))
+	}
 }
 
 // writeLeftOut writes the section that names the images left out, if any.

@@ -19,6 +19,8 @@ func sample() Report {
 				References: []string{"ghcr.io/kubeflow/kfp-api-server:master"},
 				SizeBytes:  12_897_485, Duration: 62*time.Second + 400*time.Millisecond, Retries: 1,
 				Status: StatusPublished, StagedBefore: []string{"linux/arm64"},
+				Evidence:  "5 statements signed now, all it needs signed and checked",
+				Unchanged: []string{"0123456789abcdef0123456789abcdef01234567"},
 			},
 			{
 				Image: "kfp-driver", Platforms: []string{"linux/arm64"},
@@ -51,6 +53,14 @@ func TestMarkdown(t *testing.T) {
 		"### Kept as staged by an earlier run (not rebuilt)\n" +
 		"\n" +
 		"- **kfp-api-server**: linux/arm64\n" +
+		"\n" +
+		"### Tags already in place (not written)\n" +
+		"\n" +
+		"- **kfp-api-server**: 0123456789abcdef0123456789abcdef01234567\n" +
+		"\n" +
+		"### Signed evidence\n" +
+		"\n" +
+		"- **kfp-api-server**: 5 statements signed now, all it needs signed and checked\n" +
 		"\n" +
 		"### Failures\n" +
 		"\n" +
