@@ -241,7 +241,20 @@ func (a *App) runStep(ctx context.Context, cfg Config, s Step, epoch int64, dige
 		return "", nil
 	}
 	a.group("kfp-dagger " + s.Command)
-	defer a.endGroup()
+	grouped := true
+	endGroup := func() {
+		if grouped {
+			a.endGroup()
+			grouped = false
+		}
+	}
+	defer endGroup()
+	// imageGroups ends the call's group, then gives each image of rep a
+	// group of its own (GitHub does not nest groups).
+	imageGroups := func(rep report.Report) {
+		endGroup()
+		a.imageGroups(s.Command, rep)
+	}
 	a.info("dagger %s", strings.Join(args, " "))
 	var out bytes.Buffer
 	errTail := &tailBuffer{max: 256 << 10}
@@ -252,6 +265,7 @@ func (a *App) runStep(ctx context.Context, cfg Config, s Step, epoch int64, dige
 		// error line.
 		if rep, ok := reportAfterError(errTail.String()); ok {
 			addDigests(digests, rep)
+			imageGroups(rep)
 			return a.redact(rep.Markdown()), a.stepError(s.Command, runErr, errTail.String())
 		}
 		return a.failureReport(s.Command, out.String(), errTail.String()), a.stepError(s.Command, runErr, errTail.String())
@@ -282,6 +296,7 @@ func (a *App) runStep(ctx context.Context, cfg Config, s Step, epoch int64, dige
 		if s.Command != "build-all" {
 			addDigests(digests, rep)
 		}
+		imageGroups(rep)
 		return rep.Markdown(), nil
 	case "scan-all":
 		md, err := os.ReadFile(filepath.Join(cfg.ScanDir, "summary.md"))
@@ -469,6 +484,32 @@ func (a *App) group(title string) {
 		return
 	}
 	fmt.Fprintf(a.stderr, "--- %s\n", title)
+}
+
+// imageGroups writes one log group per image of rep, titled with the
+// image and its outcome: platforms, index digest, the references its tags
+// hold, and the error.
+func (a *App) imageGroups(command string, rep report.Report) {
+	for _, r := range rep.Results {
+		a.group(fmt.Sprintf("kfp-dagger %s %s: %s", command, r.Image, r.Status))
+		a.info("platforms: %s", strings.Join(r.Platforms, ", "))
+		if r.Digest != "" {
+			a.info("index: %s", r.Digest)
+		}
+		for _, ref := range r.References {
+			a.info("%s", ref)
+		}
+		if len(r.StagedBefore) > 0 {
+			a.info("kept as staged by an earlier run: %s", strings.Join(r.StagedBefore, ", "))
+		}
+		if r.Evidence != "" {
+			a.info("evidence: %s", r.Evidence)
+		}
+		if r.Error != "" {
+			a.info("error: %s", a.redact(r.Error))
+		}
+		a.endGroup()
+	}
 }
 
 func (a *App) endGroup() {

@@ -154,6 +154,9 @@ func TestRun(t *testing.T) {
 			wantOutputs: map[string]string{"version": "master", "tags": "master," + sha, "report": "kfp-api-server",
 				"digests": `{"kfp-api-server":"` + apiServerDigest + `"}`, "digest-kfp-api-server": apiServerDigest},
 			wantSummary: []string{"kfp-api-server", "published"},
+			// the call's group ends before each image gets its own
+			wantLog: []string{"::endgroup::\n::group::kfp-dagger publish-all kfp-api-server: published\n",
+				"index: " + apiServerDigest + "\n::endgroup::\n"},
 		},
 		{
 			name:         "dry-run prints the call, runs nothing and claims no tags",
@@ -561,6 +564,9 @@ func TestRun(t *testing.T) {
 				if !strings.Contains(log.String(), want) {
 					t.Errorf("log does not contain %q; log:\n%s", want, log.String())
 				}
+			}
+			if open, closed := strings.Count(log.String(), "::group::"), strings.Count(log.String(), "::endgroup::"); open != closed {
+				t.Errorf("%d groups opened, %d closed; log:\n%s", open, closed, log.String())
 			}
 		})
 	}
