@@ -44,11 +44,12 @@ type signingOptions struct {
 	public     crypto.PublicKey
 }
 
-// newSigningOptions checks the signing flags; call it before building
+// signingOptions checks what with-signing-key set, for a run whose smoke
+// setting is smoke and whose registry is registry; call it before building
 // anything. No key, no evidence.
-func newSigningOptions(key, keyPassword *dagger.Secret, smoke bool, cosign cosignOptions, trivyImage string) (*signingOptions, error) {
+func (m *Kfp) signingOptions(smoke bool, registry string) (*signingOptions, error) {
 	switch {
-	case key == nil:
+	case m.SigningKey == nil:
 		return nil, nil
 	case !smoke:
 		return nil, errors.New("with-signing-key needs the smoke run (drop --smoke=false): the evidence records its result and verify-release requires it")
@@ -57,7 +58,7 @@ func newSigningOptions(key, keyPassword *dagger.Secret, smoke bool, cosign cosig
 	if err != nil {
 		return nil, err
 	}
-	return &signingOptions{key: key, password: keyPassword, cosign: cosign, trivyImage: trivyImage, sbom: f}, nil
+	return &signingOptions{key: m.SigningKey, password: m.SigningKeyPassword, cosign: m.cosignFor(registry), trivyImage: m.TrivyImage, sbom: f}, nil
 }
 
 // keyed gives a cosign container the private key and its password, both as

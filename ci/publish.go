@@ -385,15 +385,11 @@ func (m *Kfp) PublishAll(
 	sbomFormat SbomFormat,
 ) (string, error) {
 	username, password := m.credentialsFor(registry)
-	registryTunnel := m.RegistryTunnel
-	dbRepository, dbRegistry, trivyImage, cosignImage := m.TrivyDBRepository, m.TrivyDBRegistry, m.TrivyImage, m.CosignImage
-	signingKey, signingKeyPassword := m.SigningKey, m.SigningKeyPassword
-	chain, err := newSupplyChain(scan, string(severity), ignoreUnfixed, dbRepository, dbRegistry, trivyImage, sbom, string(sbomFormat), cosignImage, username, password, registryTunnel)
+	chain, err := m.supplyChain(scan, severity, ignoreUnfixed, sbom, sbomFormat, registry)
 	if err != nil {
 		return "", err
 	}
-	signer, err := newSigningOptions(signingKey, signingKeyPassword, smoke,
-		cosignOptions{image: cosignImage, username: username, password: password, tunnel: registryTunnel}, trivyImage)
+	signer, err := m.signingOptions(smoke, registry)
 	if err != nil {
 		return "", err
 	}
@@ -404,7 +400,7 @@ func (m *Kfp) PublishAll(
 	if dryRun {
 		return m.renderPlan(set, sel, registry, latest, map[ReportFormat]PlanFormat{ReportFormatMarkdown: PlanFormatText, ReportFormatJSON: PlanFormatJSON}[format])
 	}
-	rep, err := m.publishAll(ctx, set, sel, publishOptions{registry: registry, username: username, password: password, tunnel: registryTunnel,
+	rep, err := m.publishAll(ctx, set, sel, publishOptions{registry: registry, username: username, password: password, tunnel: m.RegistryTunnel,
 		latest: latest, force: force, concurrency: concurrency, failFast: failFast, smoke: smoke,
 		attemptTimeout: attemptTimeout, retryBudget: retryBudget, chain: chain, signer: signer})
 	if err != nil {

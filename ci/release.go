@@ -484,20 +484,17 @@ func (m *Kfp) Promote(
 ) (string, error) {
 	username, password := m.credentialsFor(registry)
 	registryTunnel := m.RegistryTunnel
-	dbRepository, dbRegistry, trivyImage, cosignImage := m.TrivyDBRepository, m.TrivyDBRegistry, m.TrivyImage, m.CosignImage
-	signingKey, signingKeyPassword := m.SigningKey, m.SigningKeyPassword
 	set, err := m.imageSet(ctx)
 	if err != nil {
 		return "", err
 	}
-	chain, err := newSupplyChain(scan, string(severity), ignoreUnfixed, dbRepository, dbRegistry, trivyImage, false, "", cosignImage, username, password, registryTunnel)
+	chain, err := m.supplyChain(scan, severity, ignoreUnfixed, false, "", registry)
 	if err != nil {
 		return "", err
 	}
 	// The smoke run signed evidence needs may also come from the records
 	// (stage --smoke); checked once they are read.
-	signer, err := newSigningOptions(signingKey, signingKeyPassword, true,
-		cosignOptions{image: cosignImage, username: username, password: password, tunnel: registryTunnel}, trivyImage)
+	signer, err := m.signingOptions(true, registry)
 	if err != nil {
 		return "", err
 	}

@@ -40,19 +40,20 @@ type scanOptions struct {
 	dbMeta string            // its version and update time, once dbVersion succeeded
 }
 
-// newScanOptions checks the scan flags; call it before building anything.
-func newScanOptions(severity string, ignoreUnfixed bool, dbRepository string, dbRegistry *dagger.Service, trivyImage string) (*scanOptions, error) {
-	th, err := vulnscan.ParseSeverity(severity)
+// scanOptions checks the scan flags with the Trivy image and DB with-trivy
+// set; call it before building anything.
+func (m *Kfp) scanOptions(severity Severity, ignoreUnfixed bool) (*scanOptions, error) {
+	th, err := vulnscan.ParseSeverity(string(severity))
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := signing.SplitHost(dbRepository); err != nil {
+	if _, _, err := signing.SplitHost(m.TrivyDBRepository); err != nil {
 		return nil, fmt.Errorf("invalid with-trivy --db-repository: %w", err)
 	}
-	if _, _, err := signing.SplitHost(trivyImage); err != nil {
+	if _, _, err := signing.SplitHost(m.TrivyImage); err != nil {
 		return nil, fmt.Errorf("invalid with-trivy --image: %w", err)
 	}
-	return &scanOptions{threshold: th, ignoreUnfixed: ignoreUnfixed, dbRepository: dbRepository, dbRegistry: dbRegistry, trivyImage: trivyImage}, nil
+	return &scanOptions{threshold: th, ignoreUnfixed: ignoreUnfixed, dbRepository: m.TrivyDBRepository, dbRegistry: m.TrivyDBRegistry, trivyImage: m.TrivyImage}, nil
 }
 
 // trivy is a container with the Trivy image, ready for `trivy …` execs.
@@ -215,8 +216,7 @@ func (m *Kfp) Scan(
 	// +default="ghcr.io/kubeflow"
 	registry string,
 ) (*dagger.Directory, error) {
-	dbRepository, dbRegistry, trivyImage := m.TrivyDBRepository, m.TrivyDBRegistry, m.TrivyImage
-	o, err := newScanOptions(string(severity), ignoreUnfixed, dbRepository, dbRegistry, trivyImage)
+	o, err := m.scanOptions(severity, ignoreUnfixed)
 	if err != nil {
 		return nil, err
 	}
@@ -277,8 +277,7 @@ func (m *Kfp) ScanAll(
 	registry string,
 ) (*dagger.Directory, error) {
 	username, password := m.credentialsFor(registry)
-	dbRepository, dbRegistry, trivyImage := m.TrivyDBRepository, m.TrivyDBRegistry, m.TrivyImage
-	o, err := newScanOptions(string(severity), ignoreUnfixed, dbRepository, dbRegistry, trivyImage)
+	o, err := m.scanOptions(severity, ignoreUnfixed)
 	if err != nil {
 		return nil, err
 	}
@@ -467,19 +466,18 @@ type supplyChain struct {
 	sbom *sbomOptions
 }
 
-// newSupplyChain checks publish's --scan and --sbom flags; call it before
+// supplyChain checks publish's --scan and --sbom flags; call it before
 // building anything.
-func newSupplyChain(scan bool, severity string, ignoreUnfixed bool, dbRepository string, dbRegistry *dagger.Service, trivyImage string,
-	sbom bool, sbomFormat string, cosignImage, username string, password *dagger.Secret, registryTunnel *dagger.Service) (supplyChain, error) {
+func (m *Kfp) supplyChain(scan bool, severity Severity, ignoreUnfixed bool, sbom bool, sbomFormat SbomFormat, registry string) (supplyChain, error) {
 	var c supplyChain
 	var err error
 	if scan {
-		if c.scan, err = newScanOptions(severity, ignoreUnfixed, dbRepository, dbRegistry, trivyImage); err != nil {
+		if c.scan, err = m.scanOptions(severity, ignoreUnfixed); err != nil {
 			return c, err
 		}
 	}
 	if sbom {
-		if c.sbom, err = newSBOMOptions(sbomFormat, trivyImage, cosignImage, username, password, registryTunnel); err != nil {
+		if c.sbom, err = m.sbomOptions(sbomFormat, registry); err != nil {
 			return c, err
 		}
 	}

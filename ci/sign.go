@@ -160,8 +160,6 @@ func (m *Kfp) Sign(
 	recursive bool,
 ) (string, error) {
 	key, keyPassword := m.SigningKey, m.SigningKeyPassword
-	username, password := m.credentialsFor(ref)
-	registryTunnel, cosignImage := m.RegistryTunnel, m.CosignImage
 	s := signing.Signer{TLog: tlog, FulcioURL: fulcioUrl, RekorURL: rekorUrl}
 	if key != nil {
 		s.KeyPath = "/kfp/cosign/cosign.key"
@@ -187,7 +185,7 @@ func (m *Kfp) Sign(
 	if err := s.Validate(); err != nil {
 		return "", err
 	}
-	o := cosignOptions{image: cosignImage, username: username, password: password, tunnel: registryTunnel}
+	o := m.cosignFor(ref)
 	ctr, in, reg, err := o.container(ctx, ref)
 	if err != nil {
 		return "", err
@@ -248,14 +246,12 @@ func (m *Kfp) Verify(
 	// +optional
 	attestationType string,
 ) (string, error) {
-	username, password := m.credentialsFor(ref)
-	registryTunnel, cosignImage := m.RegistryTunnel, m.CosignImage
 	v := signing.Verifier{TLog: tlog, AttestationType: attestationType, CertificateIdentity: certificateIdentity,
 		CertificateIdentityRegexp: certificateIdentityRegexp, CertificateOIDCIssuer: certificateOidcIssuer}
 	if publicKey != nil {
 		v.PublicKeyPath = "/kfp/cosign/cosign.pub"
 	}
-	o := cosignOptions{image: cosignImage, username: username, password: password, tunnel: registryTunnel}
+	o := m.cosignFor(ref)
 	ctr, in, reg, err := o.container(ctx, ref)
 	if err != nil {
 		return "", err
@@ -297,14 +293,21 @@ type sbomOptions struct {
 	cosign     cosignOptions
 }
 
-// newSBOMOptions checks the SBOM flags; call it before building anything.
-func newSBOMOptions(format, trivyImage, cosignImage, username string, password *dagger.Secret, tunnel *dagger.Service) (*sbomOptions, error) {
-	f, err := vulnscan.ParseSBOMFormat(format)
+// sbomOptions checks the SBOM format and attaches with cosign to the
+// registry of ref; call it before building anything.
+func (m *Kfp) sbomOptions(format SbomFormat, ref string) (*sbomOptions, error) {
+	f, err := vulnscan.ParseSBOMFormat(string(format))
 	if err != nil {
 		return nil, err
 	}
-	return &sbomOptions{format: f, trivyImage: trivyImage,
-		cosign: cosignOptions{image: cosignImage, username: username, password: password, tunnel: tunnel}}, nil
+	return &sbomOptions{format: f, trivyImage: m.TrivyImage, cosign: m.cosignFor(ref)}, nil
+}
+
+// cosignFor is how cosign reaches the registry of ref: the cosign image
+// with-cosign set, that registry's credentials and the registry tunnel.
+func (m *Kfp) cosignFor(ref string) cosignOptions {
+	username, password := m.credentialsFor(ref)
+	return cosignOptions{image: m.CosignImage, username: username, password: password, tunnel: m.RegistryTunnel}
 }
 
 // reader returns a registry reader for ref with these credentials, through
@@ -409,12 +412,10 @@ func (m *Kfp) AttachSbom(
 	// +default="spdx-json"
 	format SbomFormat,
 ) (string, error) {
-	username, password := m.credentialsFor(ref)
-	registryTunnel, trivyImage, cosignImage := m.RegistryTunnel, m.TrivyImage, m.CosignImage
 	if !strings.Contains(ref, "@sha256:") {
 		return "", fmt.Errorf("attach-sbom: ref %q must name the pushed image by digest (…@sha256:…)", ref)
 	}
-	o, err := newSBOMOptions(string(format), trivyImage, cosignImage, username, password, registryTunnel)
+	o, err := m.sbomOptions(format, ref)
 	if err != nil {
 		return "", err
 	}
